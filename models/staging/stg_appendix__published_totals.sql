@@ -1,0 +1,34 @@
+with source as (
+
+    select * from {{ ref('published_totals') }}
+
+),
+
+renamed as (
+
+    select
+        trim(document_id) as document_id,
+        lower(trim(total_scope)) as total_scope,
+        trim(pool_code) as pool_code,
+        nullif(trim(line_code), '') as line_code,
+        cast(fiscal_year as {{ dbt.type_int() }}) as fiscal_year,
+        trim(label_as_published) as label_as_published,
+        cast(amount_tdkk as {{ dbt.type_bigint() }}) as published_amount_tdkk,
+        cast(source_line as {{ dbt.type_int() }}) as source_line
+
+    from source
+
+),
+
+keyed as (
+
+    select
+        {{ natural_key(['document_id', 'total_scope', 'pool_code', 'line_code', 'fiscal_year']) }}
+            as published_total_id,
+        renamed.*
+
+    from renamed
+
+)
+
+select * from keyed
