@@ -1,0 +1,28 @@
+# The whole user interface of the funding warehouse. Every target sets up its own
+# virtual environment from requirements.lock first, so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lock clean
+
+run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
+	$(BIN)/python -m scripts.pipeline
+
+test: $(INSTALLED)  ## the whole test suite, on temporary warehouses only
+	$(BIN)/python -m pytest
+
+$(INSTALLED): requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
+	$(BIN)/python -m pip install --quiet -r requirements.in
+	$(BIN)/python -m pip freeze --exclude-editable | sort -f > requirements.lock
+
+clean:  ## remove build output (not the published warehouse)
+	rm -rf target logs .pytest_cache

@@ -1,0 +1,1 @@
+"""The funding warehouse's pipeline steps around dbt: input checks, validation, publishing."""
