@@ -1,0 +1,67 @@
+"""Shared fixtures: a project copy built once per session, and a way to run the pipeline.
+
+Nothing here touches the user's warehouse or target directory: every run builds into a
+temporary directory of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scripts.pipeline import RunPaths, run
+from seed_files import copy_project
+
+
+@dataclass
+class PipelineRun:
+    paths: RunPaths
+    exit_code: int
+    lines: list[str]
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+def run_pipeline(project_dir: Path, warehouse: Path | None = None) -> PipelineRun:
+    paths = RunPaths(
+        project_dir=project_dir,
+        warehouse=warehouse or project_dir / "warehouse" / "funding.duckdb",
+        target_dir=project_dir / "target",
+    )
+    lines: list[str] = []
+    exit_code = run(paths, say=lines.append)
+    return PipelineRun(paths, exit_code, lines)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The real seeds, built, tested, validated and published once for the whole session."""
+    project_dir = copy_project(tmp_path_factory.mktemp("built"))
+    result = run_pipeline(project_dir)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A fresh copy of the project for a test to change."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def published_before(built: PipelineRun, project_copy: Path) -> Path:
+    """A published warehouse in the copy's place, as a previous good run would have left it."""
+    warehouse = project_copy / "warehouse" / "funding.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy2(built.paths.warehouse, warehouse)
+    return warehouse

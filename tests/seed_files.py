@@ -1,0 +1,68 @@
+"""Reading and rewriting seed CSVs in a test's own copy of the project."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt", "sources"]
+
+Row = dict[str, str]
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy what dbt needs to build the project into `destination`, and return it."""
+    for part in PROJECT_PARTS:
+        source = PROJECT_DIR / part
+        target = destination / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    return destination
+
+
+def read_rows(path: Path) -> list[Row]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [{key: value.strip() for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def header_of(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def write_rows(path: Path, rows: list[Row], header: list[str] | None = None) -> None:
+    header = header or header_of(path)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def seed_path(project_dir: Path, seed: str) -> Path:
+    return project_dir / "seeds" / f"{seed}.csv"
+
+
+def seed_rows(project_dir: Path, seed: str) -> list[Row]:
+    return read_rows(seed_path(project_dir, seed))
+
+
+def replace_text(project_dir: Path, seed: str, old: str, new: str) -> None:
+    """Replace the first occurrence of `old` in a seed file's raw text."""
+    path = seed_path(project_dir, seed)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def raw_line(row: Row, header: list[str]) -> str:
+    """A row as the CSV line that write_rows would produce for it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([row[column] for column in header])
+    return buffer.getvalue()

@@ -1,0 +1,266 @@
+"""Corrupt one seed file at a time: the run must fail, say what is wrong, and publish nothing.
+
+Each corruption changes a copy of the project and returns the fragments its error output must
+contain. The figures in those fragments are computed from the seed rows the corruption read,
+so no amount of the document is written here.
+
+Every case starts from a published warehouse (as a previous good run leaves it) and checks
+that the failed run leaves that file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import run_pipeline, sha256
+from seed_files import header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
+
+Corruption = Callable[[Path], list[str]]
+
+
+def line_labels(project: Path) -> dict[str, str]:
+    return {row["line_code"]: row["line_label"] for row in seed_rows(project, "budget_lines")}
+
+
+def published_line_total(project: Path, line_code: str) -> int:
+    return next(
+        int(row["amount_tdkk"])
+        for row in seed_rows(project, "published_totals")
+        if row["total_scope"] == "line" and row["line_code"] == line_code
+    )
+
+
+def change_amount(project: Path, row_index: int, new_value: str) -> dict[str, str]:
+    """Set one amount cell; return the row as it was."""
+    rows = seed_rows(project, "amounts")
+    original = dict(rows[row_index])
+    rows[row_index]["amount_tdkk"] = new_value
+    write_rows(seed_path(project, "amounts"), rows)
+    return original
+
+
+def first_row_index(rows: list[dict[str, str]], accept: Callable[[dict[str, str]], bool]) -> int:
+    return next(index for index, row in enumerate(rows) if accept(row))
+
+
+def csv_row_number(row_index: int) -> str:
+    """The row as an editor numbers it: the header is row 1."""
+    return f"row {row_index + 2}"
+
+
+def transposed(digits: str) -> str:
+    position = next(index for index in range(len(digits) - 1) if digits[index] != digits[index + 1])
+    return digits[:position] + digits[position + 1] + digits[position] + digits[position + 2:]
+
+
+# --- corruptions that the reconciliation, key or relationship tests must catch ----------------
+
+
+def digit_transposed(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: len(set(row["amount_tdkk"])) > 1)
+    wrong = transposed(rows[index]["amount_tdkk"])
+    original = change_amount(project, index, wrong)
+    published = published_line_total(project, original["line_code"])
+    computed = published - int(original["amount_tdkk"]) + int(wrong)
+    return [line_labels(project)[original["line_code"]], f"computed {computed}", f"published {published}"]
+
+
+def line_dropped(project: Path) -> list[str]:
+    lines = seed_rows(project, "budget_lines")
+    dropped = lines[-1]
+    write_rows(seed_path(project, "budget_lines"), lines[:-1])
+    amounts = [row for row in seed_rows(project, "amounts") if row["line_code"] != dropped["line_code"]]
+    write_rows(seed_path(project, "amounts"), amounts)
+    published = published_line_total(project, dropped["line_code"])
+    return [dropped["line_label"], "computed (nothing)", f"published {published}"]
+
+
+def line_duplicated(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    write_rows(seed_path(project, "amounts"), rows + [rows[0]])
+    return [f"line_code={rows[0]['line_code']}, fiscal_year={rows[0]['fiscal_year']}, row_count=2"]
+
+
+def line_moved_to_another_pool(project: Path) -> list[str]:
+    projects = seed_rows(project, "projects")
+    pools = [row["pool_code"] for row in seed_rows(project, "pools")]
+    moved = projects[0]
+    old_pool = moved["pool_code"]
+    new_pool = next(code for code in pools if code != old_pool)
+    moved["pool_code"] = new_pool
+    write_rows(seed_path(project, "projects"), projects)
+    line_code = next(row["line_code"] for row in seed_rows(project, "budget_lines") if row["project_code"] == moved["project_code"])
+    return [
+        f"pool_code={new_pool}, line_code={line_code}, published as \"(no published total)\"",
+        f"pool_code={old_pool}, line_code={line_code}, published as \"{line_labels(project)[line_code]}\": computed (nothing)",
+    ]
+
+
+def wrong_year(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    wrong = str(max(int(row["fiscal_year"]) for row in rows) + 1)
+    rows[0]["fiscal_year"] = wrong
+    write_rows(seed_path(project, "amounts"), rows)
+    return [f"pool_year total: document_id={rows[0]['document_id']}", f"fiscal_year={wrong}", "(no published total)"]
+
+
+def negative_amount(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) > 0)
+    original = change_amount(project, index, "-" + rows[index]["amount_tdkk"])
+    return [f"line_code={original['line_code']}, fiscal_year={original['fiscal_year']}, amount_tdkk=-{original['amount_tdkk']}"]
+
+
+def unknown_pool_code(project: Path) -> list[str]:
+    projects = seed_rows(project, "projects")
+    unknown = projects[0]["pool_code"] + "_UNKNOWN"
+    projects[0]["pool_code"] = unknown
+    write_rows(seed_path(project, "projects"), projects)
+    return ["has_parent", f"pool_code={unknown}"]
+
+
+def unknown_project_code(project: Path) -> list[str]:
+    lines = seed_rows(project, "budget_lines")
+    unknown = lines[0]["project_code"] + "_UNKNOWN"
+    lines[0]["project_code"] = unknown
+    write_rows(seed_path(project, "budget_lines"), lines)
+    return ["has_parent", f"project_code={unknown}"]
+
+
+def published_total_changed(project: Path) -> list[str]:
+    totals = seed_rows(project, "published_totals")
+    index = first_row_index(totals, lambda row: row["total_scope"] == "line")
+    original = int(totals[index]["amount_tdkk"])
+    totals[index]["amount_tdkk"] = str(original + 1)
+    write_rows(seed_path(project, "published_totals"), totals)
+    return [totals[index]["label_as_published"], f"computed {original}", f"published {original + 1}"]
+
+
+def add_revision(project: Path, suffix: str = "-revision") -> str:
+    """Append a second document that repeats every row of the first; return its id."""
+    documents = seed_rows(project, "documents")
+    original_id = documents[0]["document_id"]
+    revision_id = original_id + suffix
+    for seed in ("documents", "pools", "projects", "budget_lines", "amounts", "published_totals"):
+        rows = seed_rows(project, seed)
+        copies = [dict(row, document_id=revision_id) for row in rows if row["document_id"] == original_id]
+        if seed == "documents":
+            copies[0]["supersedes_document_id"] = original_id
+        write_rows(seed_path(project, seed), rows + copies)
+    return revision_id
+
+
+def second_document_not_adding_up(project: Path) -> list[str]:
+    revision_id = add_revision(project)
+    amounts = seed_rows(project, "amounts")
+    index = first_row_index(amounts, lambda row: row["document_id"] == revision_id)
+    original = change_amount(project, index, str(int(amounts[index]["amount_tdkk"]) + 1))
+    published = published_line_total(project, original["line_code"])
+    return [
+        f"line total: document_id={revision_id}",
+        line_labels(project)[original["line_code"]],
+        f"computed {published + 1}, published {published}",
+    ]
+
+
+# --- corruptions that the seed check must reject before dbt runs --------------------------------
+
+
+def danish_thousands_separator(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
+    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".")
+    change_amount(project, index, danish)
+    return ["amounts.csv", csv_row_number(index), "column amount_tdkk", f"'{danish}' is not a whole number"]
+
+
+def danish_decimal_quoted(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
+    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".") + ",0"
+    change_amount(project, index, danish)
+    return ["amounts.csv", csv_row_number(index), "column amount_tdkk", f"'{danish}' is not a whole number"]
+
+
+def danish_decimal_unquoted(project: Path) -> list[str]:
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
+    header = header_of(seed_path(project, "amounts"))
+    line = raw_line(rows[index], header)
+    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".") + ",0"
+    replace_text(project, "amounts", line, line.replace(f",{rows[index]['amount_tdkk']},", f",{danish},"))
+    return ["amounts.csv", csv_row_number(index), f"has {len(header) + 1} cells; expected {len(header)}"]
+
+
+def empty_amount(project: Path) -> list[str]:
+    change_amount(project, 0, "")
+    return ["amounts.csv", csv_row_number(0), "column amount_tdkk", "is empty"]
+
+
+def not_utf8(project: Path) -> list[str]:
+    path = seed_path(project, "projects")
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    return ["projects.csv", "is not UTF-8"]
+
+
+def column_missing(project: Path) -> list[str]:
+    rows = seed_rows(project, "budget_lines")
+    header = [column for column in header_of(seed_path(project, "budget_lines")) if column != "line_label"]
+    write_rows(seed_path(project, "budget_lines"), [{key: row[key] for key in header} for row in rows], header)
+    return ["budget_lines.csv", "missing ['line_label']"]
+
+
+CAUGHT_BY_TESTS: list[Corruption] = [
+    digit_transposed,
+    line_dropped,
+    line_duplicated,
+    line_moved_to_another_pool,
+    wrong_year,
+    negative_amount,
+    unknown_pool_code,
+    unknown_project_code,
+    published_total_changed,
+    second_document_not_adding_up,
+]
+CAUGHT_BY_SEED_CHECK: list[Corruption] = [
+    danish_thousands_separator,
+    danish_decimal_quoted,
+    danish_decimal_unquoted,
+    empty_amount,
+    not_utf8,
+    column_missing,
+]
+
+
+def assert_rejected(project: Path, published: Path, expected: list[str], exit_code: int) -> None:
+    checksum = sha256(published)
+    result = run_pipeline(project, warehouse=published)
+    assert result.exit_code == exit_code, result.output
+    for fragment in expected:
+        assert fragment in result.output, f"{fragment!r} missing from:\n{result.output}"
+    assert "Traceback" not in result.output
+    assert sha256(published) == checksum, "a failed run changed the published warehouse"
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("corrupt", CAUGHT_BY_TESTS, ids=lambda corruption: corruption.__name__)
+def test_build_rejects(corrupt: Corruption, project_copy: Path, published_before: Path):
+    assert_rejected(project_copy, published_before, corrupt(project_copy), exit_code=1)
+
+
+@pytest.mark.parametrize("corrupt", CAUGHT_BY_SEED_CHECK, ids=lambda corruption: corruption.__name__)
+def test_seed_check_rejects(corrupt: Corruption, project_copy: Path, published_before: Path):
+    assert_rejected(project_copy, published_before, corrupt(project_copy), exit_code=2)
+
+
+@pytest.mark.pipeline
+def test_a_second_document_that_adds_up_needs_no_model_change(project_copy: Path):
+    published_count = len(seed_rows(project_copy, "published_totals"))
+    add_revision(project_copy)
+    result = run_pipeline(project_copy)
+    assert result.exit_code == 0, result.output
+    assert f"published totals reconciled: {2 * published_count}/{2 * published_count}" in result.output
