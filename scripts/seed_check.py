@@ -5,7 +5,8 @@ dbt's seed loader is forgiving in ways that corrupt figures silently: it reads t
 person would and reports each cell that is not of the declared form, by file, row and column.
 
 The declared form comes from `seeds/_seeds.yml`, the file dbt itself reads: a column's type
-is its `column_types` entry, and it is required when it carries a `not_null` test.
+is its `data_type`, or else its `column_types` entry, and it is required when it carries a
+`not_null` test.
 
 Tolerated, because they do not change a figure: a UTF-8 byte-order mark, CRLF line endings
 and spaces around a cell.
@@ -62,7 +63,7 @@ def declared_seed_columns(seeds_dir: Path) -> dict[str, list[SeedColumn]]:
         declared[seed["name"]] = [
             SeedColumn(
                 name=column["name"],
-                data_type=column_types[column["name"]].lower(),
+                data_type=column.get("data_type", column_types[column["name"]]).lower(),
                 required="not_null" in (column.get("data_tests") or []),
             )
             for column in seed["columns"]

@@ -11,7 +11,7 @@ renamed as (
         lower(trim(total_scope)) as total_scope,
         trim(pool_code) as pool_code,
         nullif(trim(line_code), '') as line_code,
-        cast(fiscal_year as {{ dbt.type_int() }}) as fiscal_year,
+        cast(nullif(trim(fiscal_year), '') as {{ dbt.type_int() }}) as fiscal_year,
         trim(label_as_published) as label_as_published,
         cast(amount_tdkk as {{ dbt.type_bigint() }}) as published_amount_tdkk,
         cast(source_line as {{ dbt.type_int() }}) as source_line
