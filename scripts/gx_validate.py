@@ -150,7 +150,8 @@ def validate_marts(warehouse_path: Path, seeds_dir: Path, result_path: Path) -> 
             "fct_year_totals": years_against_published(read_mart(connection, "fct_year_totals"), published),
         }
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX pins this module's logger to INFO and announces a temporary docs folder on every context
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     data_source = context.data_sources.add_pandas("warehouse")

@@ -79,6 +79,19 @@ def line_dropped(project: Path) -> list[str]:
     return [dropped["line_label"], "computed (nothing)", f"published {published}"]
 
 
+def zero_amount_row_dropped(project: Path) -> list[str]:
+    """A dropped row of 0 changes no sum; the completeness test must catch it."""
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) == 0)
+    dropped = rows.pop(index)
+    write_rows(seed_path(project, "amounts"), rows)
+    return [
+        "assert_every_line_has_every_published_year",
+        f"line_code={dropped['line_code']}, line_label={line_labels(project)[dropped['line_code']]}, "
+        f"fiscal_year={dropped['fiscal_year']}",
+    ]
+
+
 def line_duplicated(project: Path) -> list[str]:
     rows = seed_rows(project, "amounts")
     write_rows(seed_path(project, "amounts"), rows + [rows[0]])
@@ -217,6 +230,7 @@ def column_missing(project: Path) -> list[str]:
 CAUGHT_BY_TESTS: list[Corruption] = [
     digit_transposed,
     line_dropped,
+    zero_amount_row_dropped,
     line_duplicated,
     line_moved_to_another_pool,
     wrong_year,
