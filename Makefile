@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lock clean
+.PHONY: run test rollback docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts.pipeline
@@ -26,3 +26,6 @@ lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
 
 clean:  ## remove build output (not the published warehouse)
 	rm -rf target logs .pytest_cache
+
+rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward)
+	$(BIN)/python -m scripts.publish rollback

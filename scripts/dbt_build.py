@@ -1,12 +1,13 @@
-"""Run `dbt build` in this process and turn its results into a short account.
+"""Run dbt in this process: parse once, then seed, build and test as separate stages.
 
 dbt costs seconds to import and parse, so the pipeline calls it through dbt's programmatic
-runner instead of a subprocess, once per run.
+runner instead of a subprocess, and hands the one parsed manifest to every stage.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +20,20 @@ FAILURE_ROWS_SHOWN = 20
 
 
 @dataclass
-class TestFailure:
+class NodeFailure:
     name: str
     message: str
     rows: list[str] = field(default_factory=list)
 
 
 @dataclass
-class BuildResult:
+class StageResult:
+    command: str
     success: bool
-    counts: Counter  # (resource type, status) -> number of nodes
-    failures: list[TestFailure]
-    error: str | None = None  # a failure before any node ran (parse or compile error)
+    seconds: float
+    counts: Counter = field(default_factory=Counter)  # (resource type, status) -> number of nodes
+    failures: list[NodeFailure] = field(default_factory=list)
+    error: str | None = None  # a failure before any node ran
 
     def count(self, resource_type: str, status: str | None = None) -> int:
         return sum(
@@ -40,41 +43,63 @@ class BuildResult:
         )
 
 
-def dbt_build(project_dir: Path, build_path: Path, target_dir: Path, threads: int | None = None) -> BuildResult:
-    """Seed, build and test the whole project into the DuckDB file at `build_path`."""
-    os.environ["WAREHOUSE_BUILD_PATH"] = str(build_path)
-    if threads:
-        os.environ["DBT_THREADS"] = str(threads)
-    args = [
-        "build",
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(project_dir),
-        "--target-path", str(target_dir),
-        "--log-path", str(target_dir / "logs"),
-        "--quiet",
-        "--no-use-colors",
-        "--no-partial-parse",
-    ]
-    outcome = dbtRunner().invoke(args)
-    release_duckdb_file()
-    if outcome.result is None or not hasattr(outcome.result, "results"):
-        error = str(outcome.exception) if outcome.exception else "dbt stopped before building anything"
-        return BuildResult(success=False, counts=Counter(), failures=[], error=error)
+class DbtProject:
+    """One dbt project built into one DuckDB file."""
 
-    counts = Counter()
-    failures = []
-    for node_result in outcome.result.results:
-        status = str(node_result.status).lower()
-        counts[(node_result.node.resource_type, status)] += 1
-        if status in FAILED_STATUSES:
-            failures.append(
-                TestFailure(
-                    name=node_result.node.name,
-                    message=node_result.message or status,
-                    rows=failing_rows(build_path, node_result.node),
+    def __init__(self, project_dir: Path, database: Path, target_dir: Path, threads: int | None = None):
+        self.database = database
+        self.common_args = [
+            "--project-dir", str(project_dir),
+            "--profiles-dir", str(project_dir),
+            "--target-path", str(target_dir),
+            "--log-path", str(target_dir / "logs"),
+            "--quiet",
+            "--no-use-colors",
+        ]
+        if threads:
+            self.common_args += ["--threads", str(threads)]
+        self.manifest = None
+
+    def invoke(self, command: str, *args: str) -> StageResult:
+        os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
+        started = time.monotonic()
+        outcome = dbtRunner(manifest=self.manifest).invoke([command, *args, *self.common_args])
+        release_duckdb_file()
+        seconds = time.monotonic() - started
+
+        if command == "parse":
+            self.manifest = outcome.result if outcome.success else None
+        if not hasattr(outcome.result, "results"):
+            error = None if outcome.success else str(outcome.exception or f"dbt {command} failed")
+            return StageResult(command, outcome.success, seconds, error=error)
+
+        result = StageResult(command, outcome.success, seconds)
+        for node_result in outcome.result.results:
+            status = str(node_result.status).lower()
+            result.counts[(node_result.node.resource_type, status)] += 1
+            if status in FAILED_STATUSES:
+                result.failures.append(
+                    NodeFailure(node_result.node.name, node_result.message or status, self.failing_rows(node_result.node))
                 )
-            )
-    return BuildResult(success=outcome.success and not failures, counts=counts, failures=failures)
+        result.success = outcome.success and not result.failures
+        return result
+
+    def failing_rows(self, node) -> list[str]:
+        """The rows a failed test stored, as text: its `failure_message` column where it has one."""
+        relation = getattr(node, "relation_name", None)
+        if node.resource_type != "test" or not relation:
+            return []
+        try:
+            with duckdb.connect(str(self.database)) as connection:
+                cursor = connection.execute(f"select * from {relation} limit {FAILURE_ROWS_SHOWN}")
+                columns = [description[0] for description in cursor.description]
+                rows = cursor.fetchall()
+        except duckdb.Error:
+            return []
+        if "failure_message" in columns:
+            position = columns.index("failure_message")
+            return [row[position] for row in rows]
+        return [", ".join(f"{name}={value}" for name, value in zip(columns, row)) for row in rows]
 
 
 def release_duckdb_file() -> None:
@@ -92,21 +117,3 @@ def release_duckdb_file() -> None:
         if environment is not None:
             environment.close()
         DuckDBConnectionManager._ENV = None
-
-
-def failing_rows(build_path: Path, node) -> list[str]:
-    """The rows a failed test stored, as text: its `failure_message` column where it has one."""
-    relation = getattr(node, "relation_name", None)
-    if node.resource_type != "test" or not relation:
-        return []
-    try:
-        with duckdb.connect(str(build_path)) as connection:
-            cursor = connection.execute(f"select * from {relation} limit {FAILURE_ROWS_SHOWN}")
-            columns = [description[0] for description in cursor.description]
-            rows = cursor.fetchall()
-    except duckdb.Error:
-        return []
-    if "failure_message" in columns:
-        position = columns.index("failure_message")
-        return [row[position] for row in rows]
-    return [", ".join(f"{name}={value}" for name, value in zip(columns, row)) for row in rows]

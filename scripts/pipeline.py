@@ -1,9 +1,10 @@
-"""`make run`: check the seeds, build and test into a staging file, validate, publish.
+"""`make run`: check the seeds, build and test aside, validate, export, publish.
 
-The published warehouse only ever changes to a fully tested state. dbt builds into a fresh
-staging file beside it; the file replaces the published one by an atomic rename only when the
-seed check, every dbt test and the Great Expectations suite have passed. A failed run leaves
-the published file as it was, and keeps the staging file for inspection.
+Write, audit, publish. dbt builds into a fresh build folder, never into the published file.
+Only when the seed check, every dbt test and the Great Expectations suite have passed does the
+build, with its exports, become the published release, in one atomic step (scripts/publish.py).
+A failed run leaves the published release as it was, says why, and keeps the rejected build
+for inspection until the next run.
 
 Exit codes: 0 published; 1 a check failed; 2 the input files are malformed.
 """
@@ -14,28 +15,29 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from scripts.publish import DEFAULT_WAREHOUSE, Warehouse, publish, start_build
 from scripts.seed_check import check_seeds
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_WAREHOUSE = Path("warehouse/funding.duckdb")
-
+STAGES = ["check seeds", "seed", "build", "test", "validate", "export", "publish"]
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+Reporter = Callable[[str], None]
+
+
+def print_line(message: str) -> None:
+    print(message, flush=True)
 
 
 @dataclass
 class RunPaths:
     project_dir: Path
-    warehouse: Path  # the published file that BI tools read
+    warehouse: Warehouse
     target_dir: Path
-
-    @property
-    def staging(self) -> Path:
-        """Where dbt builds; never the published file."""
-        return self.warehouse.with_name(self.warehouse.stem + ".staging.duckdb")
 
     @property
     def seeds_dir(self) -> Path:
@@ -46,24 +48,38 @@ class RunPaths:
         return self.target_dir / "gx" / "validation_result.json"
 
 
-def print_line(message: str) -> None:
-    print(message, flush=True)
+@dataclass
+class Progress:
+    """Announces each stage as it starts and keeps how long each took."""
 
+    say: Reporter
+    seconds: dict[str, float] = field(default_factory=dict)
+    _stage: str | None = None
+    _started: float = 0.0
 
-Reporter = Callable[[str], None]
+    def start(self, stage: str) -> None:
+        self.finish()
+        self._stage, self._started = stage, time.monotonic()
+        self.say(f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}")
+
+    def finish(self, detail: str | None = None) -> None:
+        if self._stage is None:
+            return
+        self.seconds[self._stage] = time.monotonic() - self._started
+        if detail:
+            self.say(f"      {detail} ({self.seconds[self._stage]:.1f} s)")
+        self._stage = None
+
+    def split(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items())
 
 
 def shown(path: Path) -> str:
     """A path as the user would type it: relative to the working directory where possible."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(path.absolute().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def remove_database(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
 
 
 def reconciled_totals(database: Path) -> tuple[int, int]:
@@ -82,58 +98,97 @@ def reconciled_totals(database: Path) -> tuple[int, int]:
     return reconciled, published
 
 
+def stage_detail(result, resource_type: str) -> str:
+    if resource_type == "test":
+        return (
+            f"{result.count('test', 'pass')}/{result.count('test')} data tests and "
+            f"{result.count('unit_test', 'pass')}/{result.count('unit_test')} unit tests passed"
+        )
+    return f"{result.count(resource_type, 'success')}/{result.count(resource_type)} {resource_type}s done"
+
+
 def run(paths: RunPaths, say: Reporter = print_line) -> int:
     """Run every stage, reporting through `say`; return the exit code."""
     started = time.monotonic()
+    warehouse = paths.warehouse
+    progress = Progress(say)
 
-    say("[1/4] check seeds")
+    def reject(reason: str, details: list[str], kept: str) -> int:
+        progress.finish()
+        say(f"Rejected: {reason}. The published warehouse {shown(warehouse.published)} is unchanged.")
+        for detail in details:
+            say(f"  {detail}")
+        say(f"  {kept}")
+        return EXIT_CHECK_FAILED
+
+    progress.start("check seeds")
     problems = check_seeds(paths.seeds_dir)
     if problems:
+        progress.finish()
         say(f"Rejected: {len(problems)} problem(s) in the seed files; nothing was built or published.")
         for problem in problems:
             say(f"  {problem}")
         return EXIT_BAD_INPUT
+    progress.finish("every seed file is of its declared form")
 
-    from scripts.dbt_build import dbt_build  # imported here: dbt takes seconds to import
+    from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
-    say(f"[2/4] seed, build and test with dbt into {shown(paths.staging)}")
-    paths.staging.parent.mkdir(parents=True, exist_ok=True)
-    remove_database(paths.staging)  # a stale file from a crashed run never blocks this one
-    build = dbt_build(paths.project_dir, paths.staging, paths.target_dir)
-    if not build.success:
-        say("Rejected: the dbt build failed; the published warehouse is unchanged.")
-        if build.error:
-            say(f"  {build.error}")
-        for failure in build.failures:
-            say(f"  {failure.name}: {failure.message}")
-            for row in failure.rows:
-                say(f"    - {row}")
-        say(f"  The rejected build is kept for inspection at {shown(paths.staging)} (failing rows in schema audit).")
-        return EXIT_CHECK_FAILED
+    database = start_build(warehouse)
+    kept = f"The rejected build is kept for inspection at {shown(database)}; failing rows are in its schema audit."
+    dbt = DbtProject(paths.project_dir, database, paths.target_dir)
+    stages = {"seed": ("seed", "seed"), "build": ("run", "model"), "test": ("test", "test")}
+    results = {}
+    for stage, (command, resource_type) in stages.items():
+        progress.start(stage)
+        if dbt.manifest is None:
+            parsed = dbt.invoke("parse")
+            if not parsed.success:
+                return reject("dbt could not parse the project", [parsed.error or ""], kept)
+        result = results[stage] = dbt.invoke(command)
+        if not result.success:
+            details = [result.error] if result.error else []
+            for failure in result.failures:
+                details.append(f"{failure.name}: {failure.message}")
+                details.extend(f"  - {row}" for row in failure.rows)
+            return reject(f"dbt {command} failed", details, kept)
+        progress.finish(stage_detail(result, resource_type))
 
     from scripts.gx_validate import validate_marts
 
-    say("[3/4] validate the marts with Great Expectations")
-    validation = validate_marts(paths.staging, paths.seeds_dir, paths.validation_result)
+    progress.start("validate")
+    validation = validate_marts(database, paths.seeds_dir, paths.validation_result)
     if not validation.success:
-        say("Rejected: Great Expectations found problems; the published warehouse is unchanged.")
-        for failure in validation.failures:
-            say(f"  {failure}")
-        say(f"  Full result: {shown(validation.result_path)}; rejected build kept at {shown(paths.staging)}.")
-        return EXIT_CHECK_FAILED
+        return reject(
+            "Great Expectations found problems",
+            validation.failures + [f"Full result: {shown(validation.result_path)}"],
+            kept,
+        )
+    progress.finish(f"{validation.successful}/{validation.evaluated} expectations met")
 
-    say(f"[4/4] publish to {shown(paths.warehouse)}")
-    reconciled, published = reconciled_totals(paths.staging)
-    os.replace(paths.staging, paths.warehouse)
+    from scripts.export import export_marts
 
-    elapsed = time.monotonic() - started
+    progress.start("export")
+    package = export_marts(database, warehouse.build_exports)
+    progress.finish(f"{len(package['resources'])} files and datapackage.json")
+
+    progress.start("publish")
+    reconciled, published = reconciled_totals(database)
+    release = publish(warehouse)
+    progress.finish(f"release {release.name} is current")
+
+    tests = results["test"]
     say("")
-    say(f"Published {shown(paths.warehouse)} in {elapsed:.1f} s")
-    say(f"  models built:        {build.count('model', 'success')}  (seeds loaded: {build.count('seed', 'success')})")
-    say(f"  dbt tests passed:    {build.count('test', 'pass')}/{build.count('test')}"
-        f"  (unit tests: {build.count('unit_test', 'pass')}/{build.count('unit_test')})")
-    say(f"  GX expectations met: {validation.successful}/{validation.evaluated}  ({shown(validation.result_path)})")
+    say(f"Published {shown(warehouse.published)} in {time.monotonic() - started:.1f} s (release {release.name})")
+    say(f"  exports:                     {shown(warehouse.exports)}/ ({len(package['resources'])} files, datapackage.json)")
+    if warehouse.previous.is_symlink():
+        say(f"  previous release:            {shown(warehouse.previous)} (make rollback restores it)")
+    say(f"  models built:                {results['build'].count('model', 'success')}"
+        f" (seeds loaded: {results['seed'].count('seed', 'success')})")
+    say(f"  dbt tests passed:            {tests.count('test', 'pass')}/{tests.count('test')}"
+        f" (unit tests: {tests.count('unit_test', 'pass')}/{tests.count('unit_test')})")
+    say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
+    say(f"  time per stage:              {progress.split()}")
     return EXIT_OK
 
 
@@ -149,7 +204,7 @@ def parse_args(argv: list[str] | None) -> RunPaths:
     project_dir = args.project_dir.resolve()
     return RunPaths(
         project_dir=project_dir,
-        warehouse=args.warehouse.resolve(),
+        warehouse=Warehouse(args.warehouse.absolute()),
         target_dir=(args.target_dir or project_dir / "target").resolve(),
     )
 

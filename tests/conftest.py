@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts.pipeline import RunPaths, run
+from scripts.publish import Warehouse
 from seed_files import copy_project
 
 
@@ -31,7 +32,7 @@ class PipelineRun:
 def run_pipeline(project_dir: Path, warehouse: Path | None = None) -> PipelineRun:
     paths = RunPaths(
         project_dir=project_dir,
-        warehouse=warehouse or project_dir / "warehouse" / "funding.duckdb",
+        warehouse=Warehouse(warehouse or project_dir / "warehouse" / "funding.duckdb"),
         target_dir=project_dir / "target",
     )
     lines: list[str] = []
@@ -60,8 +61,6 @@ def project_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def published_before(built: PipelineRun, project_copy: Path) -> Path:
-    """A published warehouse in the copy's place, as a previous good run would have left it."""
-    warehouse = project_copy / "warehouse" / "funding.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copy2(built.paths.warehouse, warehouse)
-    return warehouse
+    """A published warehouse in the copy's place, as a previous good run left it."""
+    shutil.copytree(built.paths.warehouse.published.parent, project_copy / "warehouse", symlinks=True)
+    return project_copy / "warehouse" / built.paths.warehouse.published.name

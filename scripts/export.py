@@ -1,0 +1,134 @@
+"""Write every mart as Parquet and CSV, with a `datapackage.json` that describes them.
+
+The descriptor follows the Frictionless Data Package, in the spirit of its Fiscal Data
+Package profile: each resource's schema, row count, size and checksum, and the documents'
+currency, unit factor and budget phase. Files are written into the build folder and go live
+with the database in the same publish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+MARTS_SCHEMA = "marts"
+DOCUMENTS_MODEL = "staging.stg_appendix__documents"
+
+# DuckDB column types as Frictionless Table Schema field types
+FIELD_TYPES = {
+    "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer", "HUGEINT": "integer",
+    "VARCHAR": "string", "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "datetime",
+}
+
+
+def field_type(duckdb_type: str) -> str:
+    if duckdb_type.startswith("DECIMAL"):
+        return "number"
+    return FIELD_TYPES.get(duckdb_type, "string")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def mart_names(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [MARTS_SCHEMA],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def mart_fields(connection: duckdb.DuckDBPyConnection, mart: str) -> list[dict]:
+    rows = connection.execute(
+        """
+        select column_name, data_type from information_schema.columns
+        where table_schema = ? and table_name = ? order by ordinal_position
+        """,
+        [MARTS_SCHEMA, mart],
+    ).fetchall()
+    return [{"name": name, "type": field_type(data_type), "duckdb_type": data_type} for name, data_type in rows]
+
+
+def documents(connection: duckdb.DuckDBPyConnection) -> list[dict]:
+    cursor = connection.execute(
+        f"""
+        select document_id, issuer, document_title, currency_code, unit_factor, budget_phase, source_file,
+               supersedes_document_id
+        from {DOCUMENTS_MODEL} order by document_id
+        """
+    )
+    columns = [description[0] for description in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def write_mart_files(connection: duckdb.DuckDBPyConnection, mart: str, exports_dir: Path) -> list[Path]:
+    parquet, csv = exports_dir / f"{mart}.parquet", exports_dir / f"{mart}.csv"
+    connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{parquet}' (format parquet)")
+    connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{csv}' (format csv, header true)")
+    return [parquet, csv]
+
+
+def resource(path: Path, mart: str, fields: list[dict], row_count: int) -> dict:
+    return {
+        "name": f"{mart}_{path.suffix.lstrip('.')}",
+        "path": path.name,
+        "format": path.suffix.lstrip("."),
+        "mediatype": "text/csv" if path.suffix == ".csv" else "application/vnd.apache.parquet",
+        "encoding": "utf-8" if path.suffix == ".csv" else None,
+        "bytes": path.stat().st_size,
+        "hash": f"sha256:{sha256(path)}",
+        "count_of_rows": row_count,
+        "schema": {"fields": fields},
+    }
+
+
+def descriptor(sources: list[dict], resources: list[dict]) -> dict:
+    currencies = sorted({source["currency_code"] for source in sources})
+    factors = sorted({source["unit_factor"] for source in sources})
+    return {
+        "name": "funding-warehouse",
+        "title": "Funding warehouse marts",
+        "profile": "data-package",
+        "description": "Allocations of public-budget appendices, reconciled against every published total.",
+        # Fiscal Data Package terms; one value when every document agrees, else a list
+        "currency": currencies[0] if len(currencies) == 1 else currencies,
+        "unit_factor": factors[0] if len(factors) == 1 else factors,
+        "budget_phases": sorted({source["budget_phase"] for source in sources}),
+        "sources": [
+            {
+                "title": source["document_title"],
+                "document_id": source["document_id"],
+                "issuer": source["issuer"],
+                "path": source["source_file"],
+                "currency": source["currency_code"],
+                "unit_factor": source["unit_factor"],
+                "budget_phase": source["budget_phase"],
+                "supersedes": source["supersedes_document_id"],
+            }
+            for source in sources
+        ],
+        "resources": [{key: value for key, value in item.items() if value is not None} for item in resources],
+    }
+
+
+def export_marts(database: Path, exports_dir: Path) -> dict:
+    """Write the exports of the built `database` into `exports_dir`; return the descriptor."""
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    resources = []
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for mart in mart_names(connection):
+            fields = mart_fields(connection, mart)
+            (row_count,) = connection.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}").fetchone()
+            for path in write_mart_files(connection, mart, exports_dir):
+                resources.append(resource(path, mart, fields, row_count))
+        package = descriptor(documents(connection), resources)
+    (exports_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return package
