@@ -5,19 +5,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DUCKDB1_VENV := .venv-duckdb1
+DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
 .PHONY: run test rollback docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts.pipeline
 
-test: $(INSTALLED)  ## the whole test suite, on temporary warehouses only
-	$(BIN)/python -m pytest
+test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
+	DUCKDB1_PYTHON=$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
 
 $(INSTALLED): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+$(DUCKDB1): requirements-duckdb1.lock
+	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
+	$(DUCKDB1_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-duckdb1.lock
 	touch $@
 
 lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
@@ -26,6 +33,9 @@ lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
 
 clean:  ## remove build output (not the published warehouse)
 	rm -rf target logs .pytest_cache
+
+docs: $(INSTALLED)  ## generate the dbt documentation site into target/
+	$(BIN)/python -m scripts.docs
 
 rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward)
 	$(BIN)/python -m scripts.publish rollback

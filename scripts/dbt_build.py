@@ -1,7 +1,10 @@
-"""Run dbt in this process: parse once, then seed, build and test as separate stages.
+"""Run dbt in this process: parse once, then `dbt build`.
 
 dbt costs seconds to import and parse, so the pipeline calls it through dbt's programmatic
-runner instead of a subprocess, and hands the one parsed manifest to every stage.
+runner instead of a subprocess, and hands the parsed manifest to the build. One `dbt build`
+rather than seed, run and test apart: in a build a failing test stops everything downstream of
+it, so a bad seed row is reported by the staging test that names it, not by a mart's contract
+further on.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 from dbt.cli.main import dbtRunner
@@ -60,10 +64,17 @@ class DbtProject:
             self.common_args += ["--threads", str(threads)]
         self.manifest = None
 
-    def invoke(self, command: str, *args: str) -> StageResult:
+    def node_counts(self) -> Counter:
+        """How many nodes of each resource type the parsed project has."""
+        counts = Counter(node.resource_type for node in self.manifest.nodes.values())
+        counts["unit_test"] = len(self.manifest.unit_tests)
+        return counts
+
+    def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
         started = time.monotonic()
-        outcome = dbtRunner(manifest=self.manifest).invoke([command, *args, *self.common_args])
+        runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
+        outcome = runner.invoke([command, *args, *self.common_args])
         release_duckdb_file()
         seconds = time.monotonic() - started
 

@@ -15,6 +15,8 @@ import argparse
 import os
 import sys
 import time
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -57,8 +59,13 @@ class Progress:
     _stage: str | None = None
     _started: float = 0.0
 
-    def start(self, stage: str) -> None:
-        self.finish()
+    @property
+    def current(self) -> str | None:
+        return self._stage
+
+    def start(self, stage: str, detail: str | None = None) -> None:
+        """Begin `stage`, closing the one before with `detail`."""
+        self.finish(detail)
         self._stage, self._started = stage, time.monotonic()
         self.say(f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}")
 
@@ -98,13 +105,32 @@ def reconciled_totals(database: Path) -> tuple[int, int]:
     return reconciled, published
 
 
-def stage_detail(result, resource_type: str) -> str:
-    if resource_type == "test":
-        return (
-            f"{result.count('test', 'pass')}/{result.count('test')} data tests and "
-            f"{result.count('unit_test', 'pass')}/{result.count('unit_test')} unit tests passed"
-        )
-    return f"{result.count(resource_type, 'success')}/{result.count(resource_type)} {resource_type}s done"
+class DbtStages:
+    """Turns dbt's node events into the seed, build and test stages of the progress report.
+
+    `dbt build` interleaves models and their tests, so the build stage starts with the first
+    model, and the test stage with the last model's end: the tests still running then.
+    """
+
+    def __init__(self, progress: Progress, expected: Counter):
+        self.progress, self.expected, self.finished = progress, expected, Counter()
+        self.lock = threading.Lock()
+
+    def on_event(self, event) -> None:
+        name = event.info.name
+        if name not in ("NodeStart", "NodeFinished"):
+            return
+        resource_type = event.data.node_info.resource_type
+        with self.lock:
+            if name == "NodeStart" and resource_type == "model" and self.progress.current == "seed":
+                self.progress.start("build", detail=self.done("seed", "loaded"))
+            if name == "NodeFinished":
+                self.finished[resource_type] += 1
+                if resource_type == "model" and self.finished["model"] == self.expected["model"]:
+                    self.progress.start("test", detail=self.done("model", "built"))
+
+    def done(self, resource_type: str, verb: str) -> str:
+        return f"{self.finished[resource_type]}/{self.expected[resource_type]} {resource_type}s {verb}"
 
 
 def run(paths: RunPaths, say: Reporter = print_line) -> int:
@@ -136,22 +162,22 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
     database = start_build(warehouse)
     kept = f"The rejected build is kept for inspection at {shown(database)}; failing rows are in its schema audit."
     dbt = DbtProject(paths.project_dir, database, paths.target_dir)
-    stages = {"seed": ("seed", "seed"), "build": ("run", "model"), "test": ("test", "test")}
-    results = {}
-    for stage, (command, resource_type) in stages.items():
-        progress.start(stage)
-        if dbt.manifest is None:
-            parsed = dbt.invoke("parse")
-            if not parsed.success:
-                return reject("dbt could not parse the project", [parsed.error or ""], kept)
-        result = results[stage] = dbt.invoke(command)
-        if not result.success:
-            details = [result.error] if result.error else []
-            for failure in result.failures:
-                details.append(f"{failure.name}: {failure.message}")
-                details.extend(f"  - {row}" for row in failure.rows)
-            return reject(f"dbt {command} failed", details, kept)
-        progress.finish(stage_detail(result, resource_type))
+    progress.start("seed")
+    parsed = dbt.invoke("parse")
+    if not parsed.success:
+        return reject("dbt could not parse the project", [parsed.error or ""], kept)
+    stages = DbtStages(progress, dbt.node_counts())
+    build = dbt.invoke("build", on_event=stages.on_event)
+    if not build.success:
+        details = [build.error] if build.error else []
+        for failure in build.failures:
+            details.append(f"{failure.name}: {failure.message}")
+            details.extend(f"  - {row}" for row in failure.rows)
+        return reject("the dbt build failed", details, kept)
+    progress.finish(
+        f"{build.count('test', 'pass')}/{build.count('test')} data tests and "
+        f"{build.count('unit_test', 'pass')}/{build.count('unit_test')} unit tests passed"
+    )
 
     from scripts.gx_validate import validate_marts
 
@@ -176,16 +202,14 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
     release = publish(warehouse)
     progress.finish(f"release {release.name} is current")
 
-    tests = results["test"]
     say("")
     say(f"Published {shown(warehouse.published)} in {time.monotonic() - started:.1f} s (release {release.name})")
     say(f"  exports:                     {shown(warehouse.exports)}/ ({len(package['resources'])} files, datapackage.json)")
     if warehouse.previous.is_symlink():
         say(f"  previous release:            {shown(warehouse.previous)} (make rollback restores it)")
-    say(f"  models built:                {results['build'].count('model', 'success')}"
-        f" (seeds loaded: {results['seed'].count('seed', 'success')})")
-    say(f"  dbt tests passed:            {tests.count('test', 'pass')}/{tests.count('test')}"
-        f" (unit tests: {tests.count('unit_test', 'pass')}/{tests.count('unit_test')})")
+    say(f"  models built:                {build.count('model', 'success')} (seeds loaded: {build.count('seed', 'success')})")
+    say(f"  dbt tests passed:            {build.count('test', 'pass')}/{build.count('test')}"
+        f" (unit tests: {build.count('unit_test', 'pass')}/{build.count('unit_test')})")
     say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
     say(f"  time per stage:              {progress.split()}")

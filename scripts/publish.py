@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,8 @@ def link_published_paths(warehouse: Warehouse) -> None:
 
 
 def new_release_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+    """When the release was made (UTC), and a random part so that two in one second differ."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{uuid.uuid4().hex[:6]}"
 
 
 def publish(warehouse: Warehouse) -> Path:

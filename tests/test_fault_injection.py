@@ -258,6 +258,9 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         assert fragment in result.output, f"{fragment!r} missing from:\n{result.output}"
     assert "Traceback" not in result.output
     assert sha256(published) == checksum, "a failed run changed the published warehouse"
+    if exit_code == 1:  # a rejected build is kept, and the output says where
+        build = result.paths.warehouse.build_database
+        assert build.exists() and f"kept for inspection at {build}" in result.output
 
 
 @pytest.mark.pipeline

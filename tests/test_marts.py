@@ -22,7 +22,7 @@ BI_CONTRACT = {
 
 @pytest.fixture(scope="module")
 def warehouse(built):
-    with duckdb.connect(str(built.paths.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(built.paths.warehouse.published), read_only=True) as connection:
         yield connection
 
 

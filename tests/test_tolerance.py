@@ -52,4 +52,4 @@ def test_builds_the_same_warehouse(rewrite, project_copy: Path, built):
     rewrite(project_copy)
     result = run_pipeline(project_copy)
     assert result.exit_code == 0, result.output
-    assert mart_contents(result.paths.warehouse) == mart_contents(built.paths.warehouse)
+    assert mart_contents(result.paths.warehouse.published) == mart_contents(built.paths.warehouse.published)

@@ -1,0 +1,65 @@
+"""`make docs` builds the documentation site; every mart and column is described; exposures name the marts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.docs import generate_docs
+from scripts.pipeline import RunPaths
+
+
+@pytest.fixture(scope="module")
+def site(built, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("docs")
+    paths = RunPaths(built.paths.project_dir, built.paths.warehouse, target)
+    index = generate_docs(paths)
+    assert index is not None and index.exists()
+    return target
+
+
+@pytest.fixture(scope="module")
+def manifest(site: Path) -> dict:
+    return json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+
+
+def marts(manifest: dict) -> list[dict]:
+    return [node for node in manifest["nodes"].values() if node["resource_type"] == "model" and "marts" in node["fqn"]]
+
+
+@pytest.mark.pipeline
+def test_site_and_catalog_are_generated(site: Path, manifest: dict):
+    assert (site / "index.html").stat().st_size > 0
+    assert (site / "static_index.html").stat().st_size > 0
+    catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    catalogued = {node["metadata"]["name"] for node in catalog["nodes"].values()}
+    assert {node["name"] for node in marts(manifest)} <= catalogued
+
+
+@pytest.mark.pipeline
+def test_every_model_and_column_is_described(manifest: dict):
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    assert models
+    undescribed = [node["name"] for node in models if not node["description"].strip()]
+    undescribed += [
+        f"{node['name']}.{column}" for node in models
+        for column, spec in node["columns"].items() if not spec["description"].strip()
+    ]
+    assert undescribed == []
+
+
+@pytest.mark.pipeline
+def test_every_mart_has_an_enforced_contract(manifest: dict):
+    assert all(node["contract"]["enforced"] for node in marts(manifest))
+
+
+@pytest.mark.pipeline
+def test_exposures_name_their_owner_and_read_only_marts(manifest: dict):
+    exposures = list(manifest["exposures"].values())
+    assert exposures
+    mart_ids = {node["unique_id"] for node in marts(manifest)}
+    for exposure in exposures:
+        assert exposure["owner"]["name"] and exposure["owner"]["email"]
+        assert exposure["depends_on"]["nodes"] and set(exposure["depends_on"]["nodes"]) <= mart_ids

@@ -1,0 +1,75 @@
+"""Every mart is exported as Parquet and CSV, described by a datapackage.json that matches."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from conftest import sha256
+from seed_files import seed_rows
+
+
+@pytest.fixture(scope="module")
+def exports(built):
+    return built.paths.warehouse.exports
+
+
+@pytest.fixture(scope="module")
+def package(exports):
+    return json.loads((exports / "datapackage.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def mart_counts(built) -> dict[str, int]:
+    with duckdb.connect(str(built.paths.warehouse.published), read_only=True) as connection:
+        marts = [name for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()]
+        return {mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0] for mart in marts}
+
+
+def file_row_count(path) -> int:
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+    return duckdb.execute(f"select count(*) from {reader}('{path}')").fetchone()[0]
+
+
+def test_each_mart_is_exported_as_parquet_and_csv(exports, mart_counts):
+    expected = {f"{mart}.{suffix}" for mart in mart_counts for suffix in ("parquet", "csv")}
+    assert {path.name for path in exports.iterdir()} == expected | {"datapackage.json"}
+
+
+def test_descriptor_counts_match_the_files_and_the_marts(exports, package, mart_counts):
+    assert len(package["resources"]) == 2 * len(mart_counts)
+    for resource in package["resources"]:
+        path = exports / resource["path"]
+        mart = path.stem
+        assert resource["count_of_rows"] == file_row_count(path) == mart_counts[mart], resource["path"]
+
+
+def test_descriptor_checksums_and_sizes_match_the_files(exports, package):
+    for resource in package["resources"]:
+        path = exports / resource["path"]
+        assert resource["hash"] == f"sha256:{sha256(path)}"
+        assert resource["bytes"] == path.stat().st_size
+
+
+def test_descriptor_schema_lists_every_column(exports, package):
+    for resource in package["resources"]:
+        columns = duckdb.execute(f"describe select * from read_parquet('{exports / resource['path'].replace('.csv', '.parquet')}')").fetchall()
+        assert [field["name"] for field in resource["schema"]["fields"]] == [column[0] for column in columns]
+        amounts = [field for field in resource["schema"]["fields"] if field["name"].startswith("amount")]
+        assert all(field["type"] == "integer" for field in amounts)
+
+
+def test_descriptor_carries_currency_unit_factor_and_budget_phase(package, built):
+    documents = seed_rows(built.paths.project_dir, "documents")
+    assert {package["currency"]} == {document["currency"] for document in documents}
+    assert {package["unit_factor"]} == {int(document["unit_factor"]) for document in documents}
+    assert set(package["budget_phases"]) == {document["budget_phase"] for document in documents}
+    assert [source["document_id"] for source in package["sources"]] == sorted(d["document_id"] for d in documents)
+
+
+def test_exports_belong_to_the_published_release(built, exports):
+    assert exports.resolve().parent == built.paths.warehouse.published.resolve().parent
