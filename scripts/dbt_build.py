@@ -9,6 +9,7 @@ further on.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -50,8 +51,16 @@ class StageResult:
 class DbtProject:
     """One dbt project built into one DuckDB file."""
 
-    def __init__(self, project_dir: Path, database: Path, target_dir: Path, threads: int | None = None):
+    def __init__(
+        self,
+        project_dir: Path,
+        database: Path,
+        target_dir: Path,
+        dbt_vars: dict[str, str] | None = None,
+        input_dir: Path | None = None,
+    ):
         self.database = database
+        self.input_dir = input_dir
         self.common_args = [
             "--project-dir", str(project_dir),
             "--profiles-dir", str(project_dir),
@@ -60,8 +69,8 @@ class DbtProject:
             "--quiet",
             "--no-use-colors",
         ]
-        if threads:
-            self.common_args += ["--threads", str(threads)]
+        if dbt_vars:
+            self.common_args += ["--vars", json.dumps(dbt_vars)]
         self.manifest = None
 
     def node_counts(self) -> Counter:
@@ -72,6 +81,8 @@ class DbtProject:
 
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
+        if self.input_dir is not None:
+            os.environ["APPENDIX_FILES_DIR"] = str(self.input_dir)
         started = time.monotonic()
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
         outcome = runner.invoke([command, *args, *self.common_args])

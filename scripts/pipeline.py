@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from scripts.gx_validate import Inputs
 from scripts.publish import DEFAULT_WAREHOUSE, Warehouse, publish, start_build
 from scripts.seed_check import check_seeds
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-STAGES = ["check seeds", "seed", "build", "test", "validate", "export", "publish"]
+STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 Reporter = Callable[[str], None]
@@ -40,10 +41,24 @@ class RunPaths:
     project_dir: Path
     warehouse: Warehouse
     target_dir: Path
+    input_dir: Path | None = None  # large inputs read in place as files; None: the project's seeds
+    input_format: str = "parquet"
 
     @property
     def seeds_dir(self) -> Path:
         return self.project_dir / "seeds"
+
+    @property
+    def inputs(self) -> Inputs:
+        if self.input_dir is None:
+            return Inputs(self.seeds_dir, "seeds")
+        return Inputs(self.input_dir, self.input_format)
+
+    @property
+    def dbt_vars(self) -> dict[str, str]:
+        if self.input_dir is None:
+            return {}
+        return {"input_mode": "files", "input_format": self.input_format}
 
     @property
     def validation_result(self) -> Path:
@@ -105,6 +120,16 @@ def reconciled_totals(database: Path) -> tuple[int, int]:
     return reconciled, published
 
 
+def check_inputs(paths: RunPaths) -> list[str]:
+    """Problems with the input files, each naming the file; empty when all is well."""
+    if paths.input_dir is None:
+        return [str(problem) for problem in check_seeds(paths.seeds_dir)]
+    from scripts.generate_appendices import TABLES
+
+    expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in TABLES]
+    return [f"{path}: is missing; every input table needs its file" for path in expected if not path.exists()]
+
+
 class DbtStages:
     """Turns dbt's node events into the seed, build and test stages of the progress report.
 
@@ -113,7 +138,8 @@ class DbtStages:
     """
 
     def __init__(self, progress: Progress, expected: Counter):
-        self.progress, self.expected, self.finished = progress, expected, Counter()
+        self.progress, self.expected = progress, expected
+        self.finished, self.succeeded = Counter(), Counter()
         self.lock = threading.Lock()
 
     def on_event(self, event) -> None:
@@ -126,11 +152,14 @@ class DbtStages:
                 self.progress.start("build", detail=self.done("seed", "loaded"))
             if name == "NodeFinished":
                 self.finished[resource_type] += 1
+                self.succeeded[resource_type] += event.data.node_info.node_status == "success"
                 if resource_type == "model" and self.finished["model"] == self.expected["model"]:
                     self.progress.start("test", detail=self.done("model", "built"))
 
     def done(self, resource_type: str, verb: str) -> str:
-        return f"{self.finished[resource_type]}/{self.expected[resource_type]} {resource_type}s {verb}"
+        if resource_type == "seed" and not self.expected["seed"]:
+            return "no seeds: the inputs are read in place from files"
+        return f"{self.succeeded[resource_type]}/{self.expected[resource_type]} {resource_type}s {verb}"
 
 
 def run(paths: RunPaths, say: Reporter = print_line) -> int:
@@ -147,21 +176,24 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
         say(f"  {kept}")
         return EXIT_CHECK_FAILED
 
-    progress.start("check seeds")
-    problems = check_seeds(paths.seeds_dir)
+    progress.start("check inputs")
+    problems = check_inputs(paths)
     if problems:
         progress.finish()
-        say(f"Rejected: {len(problems)} problem(s) in the seed files; nothing was built or published.")
+        say(f"Rejected: {len(problems)} problem(s) in the input files; nothing was built or published.")
         for problem in problems:
             say(f"  {problem}")
         return EXIT_BAD_INPUT
-    progress.finish("every seed file is of its declared form")
+    progress.finish(
+        "every seed file is of its declared form" if paths.input_dir is None
+        else f"every input file is in {shown(paths.input_dir)}; dbt tests check their form"
+    )
 
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
     database = start_build(warehouse)
     kept = f"The rejected build is kept for inspection at {shown(database)}; failing rows are in its schema audit."
-    dbt = DbtProject(paths.project_dir, database, paths.target_dir)
+    dbt = DbtProject(paths.project_dir, database, paths.target_dir, dbt_vars=paths.dbt_vars, input_dir=paths.input_dir)
     progress.start("seed")
     parsed = dbt.invoke("parse")
     if not parsed.success:
@@ -182,7 +214,7 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
     from scripts.gx_validate import validate_marts
 
     progress.start("validate")
-    validation = validate_marts(database, paths.seeds_dir, paths.validation_result)
+    validation = validate_marts(database, paths.inputs, paths.validation_result)
     if not validation.success:
         return reject(
             "Great Expectations found problems",
@@ -224,12 +256,19 @@ def parse_args(argv: list[str] | None) -> RunPaths:
         help="the published DuckDB file (default: $WAREHOUSE_PATH or warehouse/funding.duckdb)",
     )
     parser.add_argument("--target-dir", type=Path, default=None, help="dbt's target dir (default: PROJECT/target)")
+    parser.add_argument(
+        "--input-dir", type=Path, default=None,
+        help="read the appendix tables in place from files in this folder instead of the seeds (for large inputs)",
+    )
+    parser.add_argument("--input-format", choices=["parquet", "csv"], default="parquet")
     args = parser.parse_args(argv)
     project_dir = args.project_dir.resolve()
     return RunPaths(
         project_dir=project_dir,
         warehouse=Warehouse(args.warehouse.absolute()),
         target_dir=(args.target_dir or project_dir / "target").resolve(),
+        input_dir=args.input_dir.resolve() if args.input_dir else None,
+        input_format=args.input_format,
     )
 
 

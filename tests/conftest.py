@@ -29,11 +29,15 @@ class PipelineRun:
         return "\n".join(self.lines)
 
 
-def run_pipeline(project_dir: Path, warehouse: Path | None = None) -> PipelineRun:
+def run_pipeline(
+    project_dir: Path, warehouse: Path | None = None, input_dir: Path | None = None, input_format: str = "parquet"
+) -> PipelineRun:
     paths = RunPaths(
         project_dir=project_dir,
         warehouse=Warehouse(warehouse or project_dir / "warehouse" / "funding.duckdb"),
         target_dir=project_dir / "target",
+        input_dir=input_dir,
+        input_format=input_format,
     )
     lines: list[str] = []
     exit_code = run(paths, say=lines.append)

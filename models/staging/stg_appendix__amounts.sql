@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ ref('amounts') }}
+    select * from {{ appendix_input('amounts') }}
 
 ),
 

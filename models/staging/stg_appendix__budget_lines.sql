@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ ref('budget_lines') }}
+    select * from {{ appendix_input('budget_lines') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ ref('documents') }}
+    select * from {{ appendix_input('documents') }}
 
 ),
 
@@ -15,7 +15,7 @@ renamed as (
         cast(unit_factor as {{ dbt.type_int() }}) as unit_factor,
         lower(trim(budget_phase)) as budget_phase,
         trim(source_file) as source_file,
-        nullif(trim(supersedes_document_id), '') as supersedes_document_id
+        nullif(trim({{ dbt.cast('supersedes_document_id', dbt.type_string()) }}), '') as supersedes_document_id
 
     from source
 

@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ ref('pools') }}
+    select * from {{ appendix_input('pools') }}
 
 ),
 

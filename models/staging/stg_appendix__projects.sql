@@ -1,6 +1,6 @@
 with source as (
 
-    select * from {{ ref('projects') }}
+    select * from {{ appendix_input('projects') }}
 
 ),
 

@@ -1,0 +1,72 @@
+"""Synthetic appendices at a small size, read in place as files: injected wrong totals are caught.
+
+The same models that build the real appendix from seeds build generated Parquet or CSV files
+through dbt sources (`input_mode: files`). `make bench` runs the same at large sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import run_pipeline
+from scripts.generate_appendices import INJECTED_ERRORS, Shape, generate
+
+LINES = 3_000
+
+
+def describe(error: dict) -> str:
+    """The words the reconciliation test's failure message uses for an injected error."""
+    keys = {"line": ["pool_code", "line_code"], "pool_year": ["pool_code", "fiscal_year"], "pool": ["pool_code"]}
+    parts = [f"document_id={error['document_id']}"] + [f"{key}={error[key]}" for key in keys[error["total_scope"]]]
+    return f"{error['total_scope']} total: " + ", ".join(parts)
+
+
+@pytest.mark.pipeline
+def test_every_injected_wrong_total_is_caught(project_copy: Path, tmp_path: Path):
+    errors = generate(tmp_path / "input", Shape(lines=LINES, seed=11, lines_per_document=1_000, wrong_totals=6))
+    assert {error["total_scope"] for error in errors} == {"line", "pool_year", "pool"}
+    result = run_pipeline(project_copy, input_dir=tmp_path / "input")
+    assert result.exit_code == 1, result.output
+    for error in errors:
+        assert f"{describe(error)}, " in result.output, describe(error)
+        assert f"computed {error['correct_tdkk']}, published {error['published_tdkk']}" in result.output
+    assert not result.paths.warehouse.published.exists()
+
+
+@pytest.mark.pipeline
+def test_generated_appendices_that_add_up_are_published(project_copy: Path, tmp_path: Path):
+    generate(tmp_path / "input", Shape(lines=LINES, seed=12, lines_per_document=1_000))
+    result = run_pipeline(project_copy, input_dir=tmp_path / "input")
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(tmp_path / "input" / "x.duckdb")) as scratch:
+        published = scratch.execute(f"select count(*) from read_parquet('{tmp_path / 'input' / 'published_totals.parquet'}')").fetchone()[0]
+    assert f"published totals reconciled: {published}/{published}" in result.output
+    with duckdb.connect(str(result.paths.warehouse.published), read_only=True) as connection:
+        assert connection.execute("select count(distinct document_id) from marts.fct_allocations").fetchone()[0] == 3
+
+
+@pytest.mark.pipeline
+def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path: Path):
+    input_dir = tmp_path / "input"
+    generate(input_dir, Shape(lines=LINES, seed=13, lines_per_document=1_000), file_format="csv")
+    amounts = input_dir / "amounts.csv"
+    lines = amounts.read_text(encoding="utf-8").splitlines()
+    document_id, line_code, year, amount, source_line = lines[1].split(",")
+    lines[1] = ",".join([document_id, line_code, year, f'"{int(amount):,}"'.replace(",", "."), source_line])
+    amounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
+    assert result.exit_code == 1, result.output
+    assert "is_whole_number" in result.output and f"line_code={line_code}" in result.output
+
+
+def test_generation_is_deterministic(tmp_path: Path):
+    shape = Shape(lines=500, seed=5, wrong_totals=2)
+    generate(tmp_path / "a", shape)
+    generate(tmp_path / "b", shape)
+    for name in ["amounts.parquet", "published_totals.parquet", INJECTED_ERRORS]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert len(json.loads((tmp_path / "a" / INJECTED_ERRORS).read_text())) == 2
