@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
-.PHONY: run test rollback docs lock clean
+.PHONY: run test bench rollback docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts.pipeline
@@ -33,6 +33,9 @@ lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
 
 clean:  ## remove build output (not the published warehouse)
 	rm -rf target logs .pytest_cache
+
+bench: $(INSTALLED)  ## time the pipeline against hand-written DuckDB at 10k to 10M lines (BENCH_MAX_LINES caps)
+	$(BIN)/python -m scripts.bench.run
 
 docs: $(INSTALLED)  ## generate the dbt documentation site into target/
 	$(BIN)/python -m scripts.docs

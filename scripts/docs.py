@@ -32,7 +32,7 @@ def generate_docs(paths: RunPaths) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = parse_args(argv)
+    paths, _ = parse_args(argv)
     if not paths.warehouse.published.exists():
         print_line("Nothing is published yet: running the pipeline first.")
         exit_code = run(paths)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from scripts.duckdb_settings import duckdb_limits
+
 MARTS_SCHEMA = "marts"
 DOCUMENTS_MODEL = "staging.stg_appendix__documents"
 
@@ -123,7 +125,7 @@ def export_marts(database: Path, exports_dir: Path) -> dict:
     """Write the exports of the built `database` into `exports_dir`; return the descriptor."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     resources = []
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with duckdb.connect(str(database), read_only=True, config=duckdb_limits()) as connection:
         for mart in mart_names(connection):
             fields = mart_fields(connection, mart)
             (row_count,) = connection.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}").fetchone()

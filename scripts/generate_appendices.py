@@ -207,6 +207,28 @@ def generate(out_dir: Path, shape: Shape, file_format: str = "parquet") -> list[
     return errors
 
 
+def write_wrong_variant(clean_dir: Path, wrong_dir: Path, shape: Shape) -> list[dict]:
+    """A copy of a generated input whose published totals carry `shape.wrong_totals` errors.
+
+    Only published_totals is rewritten; the other tables are linked, so a large input is not
+    generated twice.
+    """
+    wrong_dir.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        if table != "published_totals":
+            link = wrong_dir / f"{table}.parquet"
+            link.unlink(missing_ok=True)
+            link.symlink_to(clean_dir / f"{table}.parquet")
+    with duckdb.connect() as connection:
+        connection.execute(f"create table published_totals as from read_parquet('{clean_dir / 'published_totals.parquet'}')")
+        errors = inject_wrong_totals(connection, shape)
+        connection.execute(
+            f"copy (from published_totals order by all) to '{wrong_dir / 'published_totals.parquet'}' (format parquet)"
+        )
+    (wrong_dir / INJECTED_ERRORS).write_text(json.dumps(errors, indent=2) + "\n", encoding="utf-8")
+    return errors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from scripts.duckdb_settings import duckdb_limits
 from scripts.seed_check import read_seed_records
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -207,7 +208,7 @@ def validate_marts(warehouse_path: Path, inputs: Inputs, result_path: Path) -> V
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    with duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_limits()) as connection:
         inputs.attach(connection)
         pools, years = expected_sets(connection)
         frames = aggregate_frames(connection)

@@ -12,6 +12,7 @@ Exit codes: 0 published; 1 a check failed; 2 the input files are malformed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -93,7 +94,7 @@ class Progress:
         self._stage = None
 
     def split(self) -> str:
-        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items())
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items() if stage in STAGES)
 
 
 def shown(path: Path) -> str:
@@ -162,11 +163,15 @@ class DbtStages:
         return f"{self.succeeded[resource_type]}/{self.expected[resource_type]} {resource_type}s {verb}"
 
 
-def run(paths: RunPaths, say: Reporter = print_line) -> int:
-    """Run every stage, reporting through `say`; return the exit code."""
+def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] | None = None) -> int:
+    """Run every stage, reporting through `say`; return the exit code.
+
+    `timings`, when given, receives the seconds of each stage, and of dbt's start-up (its
+    import and parse) within the seed stage, for `make bench`.
+    """
     started = time.monotonic()
     warehouse = paths.warehouse
-    progress = Progress(say)
+    progress = Progress(say, seconds=timings if timings is not None else {})
 
     def reject(reason: str, details: list[str], kept: str) -> int:
         progress.finish()
@@ -189,6 +194,7 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
         else f"every input file is in {shown(paths.input_dir)}; dbt tests check their form"
     )
 
+    startup_began = time.monotonic()
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
     database = start_build(warehouse)
@@ -196,6 +202,7 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
     dbt = DbtProject(paths.project_dir, database, paths.target_dir, dbt_vars=paths.dbt_vars, input_dir=paths.input_dir)
     progress.start("seed")
     parsed = dbt.invoke("parse")
+    progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:
         return reject("dbt could not parse the project", [parsed.error or ""], kept)
     stages = DbtStages(progress, dbt.node_counts())
@@ -245,10 +252,11 @@ def run(paths: RunPaths, say: Reporter = print_line) -> int:
     say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
     say(f"  time per stage:              {progress.split()}")
+    say(f"  of which dbt start-up:       {progress.seconds['dbt start-up']:.1f} s (import and parse, in the seed stage)")
     return EXIT_OK
 
 
-def parse_args(argv: list[str] | None) -> RunPaths:
+def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
     parser.add_argument(
@@ -261,19 +269,27 @@ def parse_args(argv: list[str] | None) -> RunPaths:
         help="read the appendix tables in place from files in this folder instead of the seeds (for large inputs)",
     )
     parser.add_argument("--input-format", choices=["parquet", "csv"], default="parquet")
+    parser.add_argument("--timings-json", type=Path, default=None, help="write each stage's seconds here")
     args = parser.parse_args(argv)
     project_dir = args.project_dir.resolve()
-    return RunPaths(
+    paths = RunPaths(
         project_dir=project_dir,
         warehouse=Warehouse(args.warehouse.absolute()),
         target_dir=(args.target_dir or project_dir / "target").resolve(),
         input_dir=args.input_dir.resolve() if args.input_dir else None,
         input_format=args.input_format,
     )
+    return paths, args.timings_json
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(parse_args(argv))
+    paths, timings_path = parse_args(argv)
+    timings: dict[str, float] = {}
+    exit_code = run(paths, timings=timings)
+    if timings_path:
+        timings_path.parent.mkdir(parents=True, exist_ok=True)
+        timings_path.write_text(json.dumps({"exit_code": exit_code, "seconds": timings}, indent=2), encoding="utf-8")
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#
     Every subtotal the warehouse can compute from the amounts, in the same shape and at the
     same three scopes as the published totals: a line over all years (`line`), a pool in one

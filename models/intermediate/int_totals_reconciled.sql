@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#
     Published totals set against computed subtotals, matched on their shared key. A full
     outer join, so that both a published total with no amounts behind it (`not_computed`)

@@ -1,0 +1,161 @@
+"""`make bench`: the whole pipeline against hand-written DuckDB, at growing sizes.
+
+For each size (budget lines: 10 thousand to 10 million, capped by BENCH_MAX_LINES) it
+generates a synthetic appendix, then measures, each in a process of its own so that peak
+memory is that process's own:
+
+- the baseline: scripts/bench/baseline.sql, the same marts and reconciliation in one script;
+- the pipeline on the clean input: check, build, tests, GX, export, publish;
+- the pipeline on a copy with wrong published totals injected: it must fail and name every one.
+
+Results go to target/bench/results.json and a plot to target/bench/results.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from scripts.generate_appendices import Shape, generate, write_wrong_variant
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BENCH_DIR = PROJECT_DIR / "target" / "bench"
+SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
+WRONG_TOTALS = 6
+RECONCILIATION_TESTS = ["line_totals_match_published", "pool_year_totals_match_published", "pool_totals_match_published"]
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mib: float
+    exit_code: int
+
+
+@dataclass
+class SizeResult:
+    lines: int
+    amount_rows: int
+    baseline: Measured
+    pipeline: Measured
+    pipeline_stages: dict[str, float]
+    wrong_run: Measured
+    injected: int
+    caught: int
+    ratio: float = field(init=False)
+    ratio_without_export: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ratio = self.pipeline.seconds / self.baseline.seconds
+        export = self.pipeline_stages.get("export", 0.0)
+        self.ratio_without_export = (self.pipeline.seconds - export) / self.baseline.seconds
+
+
+def measure(command: list[str]) -> Measured:
+    """Run `command` as a child; its wall time and its own peak resident memory."""
+    started = time.monotonic()
+    child = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.monotonic() - started
+    return Measured(seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+
+
+def pipeline_command(input_dir: Path, work: Path, name: str) -> list[str]:
+    return [
+        sys.executable, "-m", "scripts.pipeline", "--input-dir", str(input_dir),
+        "--warehouse", str(work / name / "funding.duckdb"), "--target-dir", str(work / name / "target"),
+        "--timings-json", str(work / name / "timings.json"),
+    ]
+
+
+def count_caught(rejected_build: Path) -> int:
+    """Failing rows of the three reconciliation tests, as stored in the rejected build."""
+    with duckdb.connect(str(rejected_build), read_only=True) as connection:
+        return sum(connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS)
+
+
+def bench_size(lines: int) -> SizeResult:
+    work = BENCH_DIR / f"lines-{lines}"
+    clean, wrong = work / "input", work / "input-wrong"
+    shape = Shape(lines=lines, seed=lines, wrong_totals=WRONG_TOTALS)
+    generate(clean, Shape(lines=lines, seed=lines))
+    injected = write_wrong_variant(clean, wrong, shape)
+
+    baseline = measure([sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")])
+    pipeline = measure(pipeline_command(clean, work, "pipeline"))
+    stages = json.loads((work / "pipeline" / "timings.json").read_text())["seconds"]
+    wrong_run = measure(pipeline_command(wrong, work, "pipeline-wrong"))
+    caught = count_caught(work / "pipeline-wrong" / ".funding" / "build" / "funding.duckdb")
+    amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
+    return SizeResult(lines, amount_rows, baseline, pipeline, stages, wrong_run, len(injected), caught)
+
+
+def plot(results: list[SizeResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [result.lines for result in results]
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.5))
+    times.plot(sizes, [r.pipeline.seconds for r in results], "o-", label="pipeline (dbt, tests, GX, export, publish)")
+    times.plot(sizes, [r.baseline.seconds for r in results], "s--", label="hand-written DuckDB script")
+    times.set(xscale="log", yscale="log", xlabel="budget lines", ylabel="wall time (s)", title="Time")
+    memory.plot(sizes, [r.pipeline.peak_mib for r in results], "o-", label="pipeline")
+    memory.plot(sizes, [r.baseline.peak_mib for r in results], "s--", label="hand-written DuckDB script")
+    memory.set(xscale="log", xlabel="budget lines", ylabel="peak resident memory (MiB)", title="Peak memory")
+    for axes in (times, memory):
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def table(results: list[SizeResult]) -> str:
+    lines = [
+        "| lines | amount rows | baseline s | pipeline s | ratio | ratio w/o export | baseline MiB | pipeline MiB | wrong totals caught |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.lines:,} | {r.amount_rows:,} | {r.baseline.seconds:.1f} | {r.pipeline.seconds:.1f} | {r.ratio:.2f} |"
+            f" {r.ratio_without_export:.2f} | {r.baseline.peak_mib:.0f} | {r.pipeline.peak_mib:.0f} | {r.caught}/{r.injected} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    max_lines = int(os.environ.get("BENCH_MAX_LINES", SIZES[-1]))
+    sizes = [size for size in SIZES if size <= max_lines] or [max_lines]
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    results = []
+    for lines in sizes:
+        print(f"benchmarking {lines:,} lines ...", flush=True)
+        results.append(bench_size(lines))
+        r = results[-1]
+        print(
+            f"  pipeline {r.pipeline.seconds:.1f} s, baseline {r.baseline.seconds:.1f} s, ratio {r.ratio:.2f};"
+            f" peak {r.pipeline.peak_mib:.0f} MiB; wrong totals caught {r.caught}/{r.injected}",
+            flush=True,
+        )
+    (BENCH_DIR / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
+    plot(results, BENCH_DIR / "results.png")
+    print(table(results))
+    if len(results) > 1:
+        growth = results[-1].pipeline.seconds / results[-2].pipeline.seconds
+        print(f"time growth from {results[-2].lines:,} to {results[-1].lines:,} lines: {growth:.1f}x")
+    print(f"stages at {results[-1].lines:,} lines: " + ", ".join(f"{k} {v:.1f} s" for k, v in results[-1].pipeline_stages.items()))
+    print(f"results: {BENCH_DIR / 'results.json'}, plot: {BENCH_DIR / 'results.png'}")
+    failed = [r for r in results if r.caught != r.injected or r.pipeline.exit_code != 0 or r.wrong_run.exit_code != 1]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
