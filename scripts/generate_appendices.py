@@ -239,11 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines-per-document", type=int, default=50_000)
     parser.add_argument("--wrong-totals", type=int, default=0, help="published totals to make wrong")
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    parser.add_argument(
+        "--wrong-variant-of", type=Path, default=None,
+        help="instead of generating, copy this generated Parquet input with --wrong-totals errors injected",
+    )
     args = parser.parse_args(argv)
     shape = Shape(
         lines=args.lines, seed=args.seed, years=args.years, pools_per_document=args.pools_per_document,
         lines_per_document=args.lines_per_document, wrong_totals=args.wrong_totals,
     )
+    if args.wrong_variant_of:
+        errors = write_wrong_variant(args.wrong_variant_of.resolve(), args.out_dir, shape)
+        print(f"Wrote {args.out_dir}: {args.wrong_variant_of} with {len(errors)} wrong totals")
+        return 0
     errors = generate(args.out_dir, shape, args.format)
     print(f"Wrote {shape.lines} lines in {shape.documents} documents to {args.out_dir} ({len(errors)} wrong totals)")
     return 0

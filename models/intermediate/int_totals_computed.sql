@@ -22,7 +22,8 @@ line_totals as (
         line_code,
         cast(null as {{ dbt.type_int() }}) as fiscal_year,
         cast(sum(amount_tdkk) as {{ dbt.type_bigint() }}) as computed_amount_tdkk,
-        count(distinct line_code) as line_count
+        -- each group is one line (count(*) would count its years)
+        cast(1 as {{ dbt.type_bigint() }}) as line_count
 
     from allocations
     group by document_id, pool_code, line_code
@@ -38,7 +39,9 @@ pool_year_totals as (
         cast(null as {{ dbt.type_string() }}) as line_code,
         fiscal_year,
         cast(sum(amount_tdkk) as {{ dbt.type_bigint() }}) as computed_amount_tdkk,
-        count(distinct line_code) as line_count
+        -- one amount row per line and year (a tested key), so rows are lines; a plain count
+        -- is much cheaper than a distinct one over tens of millions of rows
+        count(*) as line_count
 
     from allocations
     group by document_id, pool_code, fiscal_year

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from scripts.generate_appendices import Shape, generate, write_wrong_variant
+from scripts.generate_appendices import INJECTED_ERRORS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BENCH_DIR = PROJECT_DIR / "target" / "bench"
@@ -59,7 +59,11 @@ class SizeResult:
 
 
 def measure(command: list[str]) -> Measured:
-    """Run `command` as a child; its wall time and its own peak resident memory."""
+    """Run `command` as a child; its wall time and its own peak resident memory.
+
+    Linux carries a process's peak memory over fork and exec, so a child reports at least its
+    parent's peak: this process must stay small, and generates the inputs in children too.
+    """
     started = time.monotonic()
     child = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
@@ -84,9 +88,13 @@ def count_caught(rejected_build: Path) -> int:
 def bench_size(lines: int) -> SizeResult:
     work = BENCH_DIR / f"lines-{lines}"
     clean, wrong = work / "input", work / "input-wrong"
-    shape = Shape(lines=lines, seed=lines, wrong_totals=WRONG_TOTALS)
-    generate(clean, Shape(lines=lines, seed=lines))
-    injected = write_wrong_variant(clean, wrong, shape)
+    generator = [sys.executable, "-m", "scripts.generate_appendices", "--lines", str(lines), "--seed", str(lines)]
+    subprocess.run([*generator, str(clean)], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*generator, "--wrong-totals", str(WRONG_TOTALS), "--wrong-variant-of", str(clean), str(wrong)],
+        cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL,
+    )
+    injected = json.loads((wrong / INJECTED_ERRORS).read_text())
 
     baseline = measure([sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")])
     pipeline = measure(pipeline_command(clean, work, "pipeline"))
