@@ -18,7 +18,7 @@ import sys
 import time
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -124,7 +124,7 @@ def reconciled_totals(database: Path) -> tuple[int, int]:
 def check_inputs(paths: RunPaths) -> list[str]:
     """Problems with the input files, each naming the file; empty when all is well."""
     if paths.input_dir is None:
-        return [str(problem) for problem in check_seeds(paths.seeds_dir)]
+        return [str(replace(problem, file=Path(shown(problem.file)))) for problem in check_seeds(paths.seeds_dir)]
     from scripts.generate_appendices import TABLES
 
     expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in TABLES]
@@ -194,13 +194,13 @@ def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] |
         else f"every input file is in {shown(paths.input_dir)}; dbt tests check their form"
     )
 
+    progress.start("seed")
     startup_began = time.monotonic()
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
     database = start_build(warehouse)
     kept = f"The rejected build is kept for inspection at {shown(database)}; failing rows are in its schema audit."
     dbt = DbtProject(paths.project_dir, database, paths.target_dir, dbt_vars=paths.dbt_vars, input_dir=paths.input_dir)
-    progress.start("seed")
     parsed = dbt.invoke("parse")
     progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:

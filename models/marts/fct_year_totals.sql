@@ -1,7 +1,7 @@
 {#
     The year mart: one row per document and fiscal year, across all pools. The appendix
-    publishes no total across pools, so this figure is derived, from amounts that the
-    pool-year reconciliation has already checked.
+    publishes no total across pools, so this figure is summed from the allocations, whose
+    pool-year sums are reconciled against the published totals in the same build.
 #}
 
 with allocations as (
