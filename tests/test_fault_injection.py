@@ -128,20 +128,21 @@ def negative_amount(project: Path) -> list[str]:
     return [f"line_code={original['line_code']}, fiscal_year={original['fiscal_year']}, amount_tdkk=-{original['amount_tdkk']}"]
 
 
+def unknown_code(project: Path, seed: str, column: str) -> list[str]:
+    """Give the first row of `seed` a `column` code that its parent table does not have."""
+    rows = seed_rows(project, seed)
+    unknown = rows[0][column] + "_UNKNOWN"
+    rows[0][column] = unknown
+    write_rows(seed_path(project, seed), rows)
+    return ["has_parent", f"{column}={unknown}"]
+
+
 def unknown_pool_code(project: Path) -> list[str]:
-    projects = seed_rows(project, "projects")
-    unknown = projects[0]["pool_code"] + "_UNKNOWN"
-    projects[0]["pool_code"] = unknown
-    write_rows(seed_path(project, "projects"), projects)
-    return ["has_parent", f"pool_code={unknown}"]
+    return unknown_code(project, "projects", "pool_code")
 
 
 def unknown_project_code(project: Path) -> list[str]:
-    lines = seed_rows(project, "budget_lines")
-    unknown = lines[0]["project_code"] + "_UNKNOWN"
-    lines[0]["project_code"] = unknown
-    write_rows(seed_path(project, "budget_lines"), lines)
-    return ["has_parent", f"project_code={unknown}"]
+    return unknown_code(project, "budget_lines", "project_code")
 
 
 def published_total_changed(project: Path) -> list[str]:
@@ -183,29 +184,30 @@ def second_document_not_adding_up(project: Path) -> list[str]:
 # --- corruptions that the seed check must reject before dbt runs --------------------------------
 
 
-def danish_thousands_separator(project: Path) -> list[str]:
+def amount_of_four_digits(project: Path) -> tuple[int, dict[str, str], str]:
+    """The first amount of 1000 or more: its row index, its row, and how the document prints it."""
     rows = seed_rows(project, "amounts")
     index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
-    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".")
+    return index, rows[index], f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".")
+
+
+def danish_thousands_separator(project: Path) -> list[str]:
+    index, _, danish = amount_of_four_digits(project)
     change_amount(project, index, danish)
     return ["amounts.csv", csv_row_number(index), "column amount_tdkk", f"'{danish}' is not a whole number"]
 
 
 def danish_decimal_quoted(project: Path) -> list[str]:
-    rows = seed_rows(project, "amounts")
-    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
-    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".") + ",0"
-    change_amount(project, index, danish)
-    return ["amounts.csv", csv_row_number(index), "column amount_tdkk", f"'{danish}' is not a whole number"]
+    index, _, danish = amount_of_four_digits(project)
+    change_amount(project, index, danish + ",0")
+    return ["amounts.csv", csv_row_number(index), "column amount_tdkk", f"'{danish},0' is not a whole number"]
 
 
 def danish_decimal_unquoted(project: Path) -> list[str]:
-    rows = seed_rows(project, "amounts")
-    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) >= 1000)
+    index, row, danish = amount_of_four_digits(project)
     header = header_of(seed_path(project, "amounts"))
-    line = raw_line(rows[index], header)
-    danish = f"{int(rows[index]['amount_tdkk']):,}".replace(",", ".") + ",0"
-    replace_text(project, "amounts", line, line.replace(f",{rows[index]['amount_tdkk']},", f",{danish},"))
+    line = raw_line(row, header)
+    replace_text(project, "amounts", line, line.replace(f",{row['amount_tdkk']},", f",{danish},0,"))
     return ["amounts.csv", csv_row_number(index), f"has {len(header) + 1} cells; expected {len(header)}"]
 
 
