@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,9 +32,7 @@ class NodeFailure:
 
 @dataclass
 class StageResult:
-    command: str
     success: bool
-    seconds: float
     counts: Counter = field(default_factory=Counter)  # (resource type, status) -> number of nodes
     failures: list[NodeFailure] = field(default_factory=list)
     error: str | None = None  # a failure before any node ran
@@ -83,19 +80,17 @@ class DbtProject:
         os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
         if self.input_dir is not None:
             os.environ["APPENDIX_FILES_DIR"] = str(self.input_dir)
-        started = time.monotonic()
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
         outcome = runner.invoke([command, *args, *self.common_args])
         release_duckdb_file()
-        seconds = time.monotonic() - started
 
         if command == "parse":
             self.manifest = outcome.result if outcome.success else None
         if not hasattr(outcome.result, "results"):
             error = None if outcome.success else str(outcome.exception or f"dbt {command} failed")
-            return StageResult(command, outcome.success, seconds, error=error)
+            return StageResult(outcome.success, error=error)
 
-        result = StageResult(command, outcome.success, seconds)
+        result = StageResult(outcome.success)
         for node_result in outcome.result.results:
             status = str(node_result.status).lower()
             result.counts[(node_result.node.resource_type, status)] += 1

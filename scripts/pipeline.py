@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import threading
@@ -22,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from scripts.gx_validate import Inputs
-from scripts.publish import DEFAULT_WAREHOUSE, Warehouse, publish, start_build
-from scripts.seed_check import check_seeds
+from scripts.export import export_marts
+from scripts.gx_validate import Inputs, validate_marts
+from scripts.publish import Warehouse, add_warehouse_argument, publish, start_build
+from scripts.seed_check import check_seeds, declared_seed_columns
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
@@ -125,9 +125,8 @@ def check_inputs(paths: RunPaths) -> list[str]:
     """Problems with the input files, each naming the file; empty when all is well."""
     if paths.input_dir is None:
         return [str(replace(problem, file=Path(shown(problem.file)))) for problem in check_seeds(paths.seeds_dir)]
-    from scripts.generate_appendices import TABLES
-
-    expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in TABLES]
+    tables = declared_seed_columns(paths.seeds_dir)  # the same tables, read from files
+    expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in tables]
     return [f"{path}: is missing; every input table needs its file" for path in expected if not path.exists()]
 
 
@@ -218,8 +217,6 @@ def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] |
         f"{build.count('unit_test', 'pass')}/{build.count('unit_test')} unit tests passed"
     )
 
-    from scripts.gx_validate import validate_marts
-
     progress.start("validate")
     validation = validate_marts(database, paths.inputs, paths.validation_result)
     if not validation.success:
@@ -229,8 +226,6 @@ def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] |
             kept,
         )
     progress.finish(f"{validation.successful}/{validation.evaluated} expectations met")
-
-    from scripts.export import export_marts
 
     progress.start("export")
     package = export_marts(database, warehouse.build_exports)
@@ -259,10 +254,7 @@ def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] |
 def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
-    parser.add_argument(
-        "--warehouse", type=Path, default=Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE)),
-        help="the published DuckDB file (default: $WAREHOUSE_PATH or warehouse/funding.duckdb)",
-    )
+    add_warehouse_argument(parser)
     parser.add_argument("--target-dir", type=Path, default=None, help="dbt's target dir (default: PROJECT/target)")
     parser.add_argument(
         "--input-dir", type=Path, default=None,

@@ -168,13 +168,18 @@ def prune_releases(warehouse: Warehouse) -> None:
             shutil.rmtree(release, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Manage the published warehouse's releases.")
-    parser.add_argument("command", choices=["rollback"])
+def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
+    """`--warehouse`, the published file, as every command that works on releases takes it."""
     parser.add_argument(
         "--warehouse", type=Path, default=Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE)),
         help="the published DuckDB file (default: $WAREHOUSE_PATH or warehouse/funding.duckdb)",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Manage the published warehouse's releases.")
+    parser.add_argument("command", choices=["rollback"])
+    add_warehouse_argument(parser)
     args = parser.parse_args(argv)
     warehouse = Warehouse(args.warehouse)
     try:

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from scripts.pipeline import RunPaths, run
@@ -42,6 +43,15 @@ def run_pipeline(
     lines: list[str] = []
     exit_code = run(paths, say=lines.append)
     return PipelineRun(paths, exit_code, lines)
+
+
+def mart_row_counts(database: Path) -> dict[str, int]:
+    """Every table in the schema marts, with its number of rows."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        marts = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+        return {mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0] for (mart,) in marts}
 
 
 def sha256(path: Path) -> str:

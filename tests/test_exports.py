@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from conftest import sha256
+from conftest import mart_row_counts, sha256
 from seed_files import seed_rows
 
 
@@ -23,11 +23,7 @@ def package(exports):
 
 @pytest.fixture(scope="module")
 def mart_counts(built) -> dict[str, int]:
-    with duckdb.connect(str(built.paths.warehouse.published), read_only=True) as connection:
-        marts = [name for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()]
-        return {mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0] for mart in marts}
+    return mart_row_counts(built.paths.warehouse.published)
 
 
 def file_row_count(path) -> int:

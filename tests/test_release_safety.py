@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PipelineRun, run_pipeline, sha256
+from conftest import PipelineRun, mart_row_counts, run_pipeline, sha256
 from scripts.pipeline import STAGES
 from seed_files import PROJECT_DIR, copy_project, seed_rows
 
@@ -116,12 +116,11 @@ def test_rollback_restores_the_previous_release_and_again_rolls_forward(second_r
 KILL_DELAYS = {"seed": 1.0, "build": 0.5, "test": 0.2, "validate": 0.5, "export": 0.0, "publish": 0.0}
 
 
-@pytest.mark.pipeline
-@pytest.mark.parametrize("stage", list(KILL_DELAYS))
-def test_sigkill_at_any_stage_leaves_a_whole_release(stage, project_copy: Path, published_before: Path):
+def kill_run_in(stage: str, project: Path, published: Path, delay: float = 0.0) -> subprocess.Popen:
+    """Start `make run`'s pipeline as a process and SIGKILL it `delay` seconds into `stage`."""
     marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
     run = subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project_copy), "--warehouse", str(published_before)],
+        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
         cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     seen = []
@@ -130,10 +129,17 @@ def test_sigkill_at_any_stage_leaves_a_whole_release(stage, project_copy: Path, 
         if line.startswith(marker):
             break
     assert seen and seen[-1].startswith(marker), "".join(seen)
-    time.sleep(KILL_DELAYS[stage])
+    time.sleep(delay)
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)
     run.stdout.close()
+    return run
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("stage", list(KILL_DELAYS))
+def test_sigkill_at_any_stage_leaves_a_whole_release(stage, project_copy: Path, published_before: Path):
+    run = kill_run_in(stage, project_copy, published_before, KILL_DELAYS[stage])
     if stage != "publish":  # a publish takes milliseconds, and may be over before the signal lands
         assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert_whole_release(published_before, project_copy)
@@ -141,17 +147,7 @@ def test_sigkill_at_any_stage_leaves_a_whole_release(stage, project_copy: Path, 
 
 @pytest.mark.pipeline
 def test_a_run_after_a_killed_one_publishes(project_copy: Path, published_before: Path):
-    run = subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project_copy), "--warehouse", str(published_before)],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    marker = f"[{STAGES.index('build') + 1}/{len(STAGES)}] build"
-    for line in run.stdout:
-        if line.startswith(marker):
-            break
-    os.kill(run.pid, signal.SIGKILL)
-    run.wait(timeout=30)
-    run.stdout.close()
+    kill_run_in("build", project_copy, published_before)
     result = run_pipeline(project_copy, published_before)
     assert result.exit_code == 0, result.output
     assert_whole_release(published_before, project_copy)
@@ -182,12 +178,6 @@ def test_a_duckdb_1_client_reads_every_mart(built: PipelineRun):
     assert answer.returncode == 0, answer.stderr
     report = json.loads(answer.stdout)
     assert report["version"].startswith("1.")
-    with duckdb.connect(str(published), read_only=True) as connection:
-        expected = {
-            mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0]
-            for (mart,) in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        }
+    expected = mart_row_counts(published)
     assert report["counts"] == expected
     assert expected
