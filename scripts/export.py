@@ -1,5 +1,9 @@
 """Write every mart as Parquet and CSV, with a `datapackage.json` that describes them.
 
+CSV is for spreadsheets, so a mart with more rows than an Excel sheet holds gets Parquet only
+(at ten million budget lines, writing CSVs nobody can open took most of the export's time);
+the descriptor lists each CSV it left out and why.
+
 The descriptor follows the Frictionless Data Package, in the spirit of its Fiscal Data
 Package profile: each resource's schema, row count, size and checksum, and the documents'
 currency, unit factor and budget phase. Files are written into the build folder and go live
@@ -17,6 +21,8 @@ import duckdb
 from scripts.duckdb_settings import duckdb_limits
 
 MARTS_SCHEMA = "marts"
+# An Excel sheet has 1,048,576 rows; the CSV's header takes one
+EXCEL_MAX_DATA_ROWS = 1_048_575
 DOCUMENTS_MODEL = "staging.stg_appendix__documents"
 
 # DuckDB column types as Frictionless Table Schema field types
@@ -71,9 +77,13 @@ def documents(connection: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def write_mart_files(connection: duckdb.DuckDBPyConnection, mart: str, exports_dir: Path) -> list[Path]:
+def write_mart_files(
+    connection: duckdb.DuckDBPyConnection, mart: str, exports_dir: Path, with_csv: bool
+) -> list[Path]:
     parquet, csv = exports_dir / f"{mart}.parquet", exports_dir / f"{mart}.csv"
     connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{parquet}' (format parquet)")
+    if not with_csv:
+        return [parquet]
     connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{csv}' (format csv, header true)")
     return [parquet, csv]
 
@@ -92,7 +102,7 @@ def resource(path: Path, mart: str, fields: list[dict], row_count: int) -> dict:
     }
 
 
-def descriptor(sources: list[dict], resources: list[dict]) -> dict:
+def descriptor(sources: list[dict], resources: list[dict], csv_left_out: list[dict]) -> dict:
     currencies = sorted({source["currency_code"] for source in sources})
     factors = sorted({source["unit_factor"] for source in sources})
     return {
@@ -118,19 +128,30 @@ def descriptor(sources: list[dict], resources: list[dict]) -> dict:
             for source in sources
         ],
         "resources": [{key: value for key, value in item.items() if value is not None} for item in resources],
+        "csv_left_out": csv_left_out,
     }
 
 
-def export_marts(database: Path, exports_dir: Path) -> dict:
-    """Write the exports of the built `database` into `exports_dir`; return the descriptor."""
+def export_marts(database: Path, exports_dir: Path, csv_max_rows: int = EXCEL_MAX_DATA_ROWS) -> dict:
+    """Write the exports of the built `database` into `exports_dir`; return the descriptor.
+
+    Every mart gets a Parquet file; a CSV too when it has at most `csv_max_rows` rows.
+    """
     exports_dir.mkdir(parents=True, exist_ok=True)
-    resources = []
+    resources, csv_left_out = [], []
     with duckdb.connect(str(database), read_only=True, config=duckdb_limits()) as connection:
         for mart in mart_names(connection):
             fields = mart_fields(connection, mart)
             (row_count,) = connection.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}").fetchone()
-            for path in write_mart_files(connection, mart, exports_dir):
+            with_csv = row_count <= csv_max_rows
+            if not with_csv:
+                csv_left_out.append({
+                    "mart": mart,
+                    "count_of_rows": row_count,
+                    "reason": f"more than {csv_max_rows:,} rows, more than a spreadsheet holds; read {mart}.parquet",
+                })
+            for path in write_mart_files(connection, mart, exports_dir, with_csv):
                 resources.append(resource(path, mart, fields, row_count))
-        package = descriptor(documents(connection), resources)
+        package = descriptor(documents(connection), resources, csv_left_out)
     (exports_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return package

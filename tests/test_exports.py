@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from conftest import mart_row_counts, sha256
+from scripts.export import export_marts
 from seed_files import seed_rows
 
 
@@ -69,3 +70,17 @@ def test_descriptor_carries_currency_unit_factor_and_budget_phase(package, built
 
 def test_exports_belong_to_the_published_release(built, exports):
     assert exports.resolve().parent == built.paths.warehouse.published.resolve().parent
+
+
+def test_a_mart_larger_than_a_spreadsheet_gets_parquet_only(built, mart_counts, tmp_path):
+    largest = max(mart_counts, key=mart_counts.get)
+    limit = mart_counts[largest] - 1
+    package = export_marts(built.paths.warehouse.published, tmp_path, csv_max_rows=limit)
+    too_large = {mart for mart, rows in mart_counts.items() if rows > limit}
+    assert largest in too_large
+    assert {item["mart"] for item in package["csv_left_out"]} == too_large
+    written = {path.name for path in tmp_path.iterdir()}
+    for mart in mart_counts:
+        assert f"{mart}.parquet" in written
+        assert (f"{mart}.csv" in written) == (mart not in too_large), mart
+    assert all(f"{item['mart']}.parquet" in item["reason"] for item in package["csv_left_out"])

@@ -18,7 +18,7 @@ CORRUPTIONS = {
     "an amount changed after the build": (
         "update marts.fct_allocations set amount_tdkk = amount_tdkk + 1"
         " where allocation_id = (select min(allocation_id) from marts.fct_allocations)",
-        ["allocation_profile", "line_totals_not_matching", "pool_totals_against_published"],
+        ["line_totals_by_pool", "pool_totals_against_published"],
     ),
     "a negative amount": (
         "update marts.fct_allocations set amount_tdkk = -1"
@@ -36,7 +36,7 @@ CORRUPTIONS = {
     ),
     "a row duplicated": (
         "insert into marts.fct_allocations select * from marts.fct_allocations limit 1",
-        ["duplicate_keys", "input_row_count"],
+        ["allocation_profile", "input_row_count"],
     ),
 }
 

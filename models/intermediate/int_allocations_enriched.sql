@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per document, budget line and fiscal year: the amount with its line, project,
     pool and document, and its value in whole currency units.

@@ -6,13 +6,7 @@
 
 with reconciled as (
 
-    select * from {{ ref('int_totals_reconciled') }}
-
-),
-
-pools as (
-
-    select * from {{ ref('stg_appendix__pools') }}
+    select * from {{ ref('rpt_reconciliation') }}
 
 ),
 
@@ -46,7 +40,7 @@ final as (
             as pool_year_id,
         with_year_total.document_id,
         with_year_total.pool_code,
-        pools.pool_name,
+        with_year_total.pool_name,
         with_year_total.fiscal_year,
         with_year_total.computed_amount_tdkk as amount_tdkk,
         with_year_total.computed_amount_tdkk * documents.unit_factor as amount_dkk,
@@ -55,15 +49,13 @@ final as (
             / nullif(with_year_total.year_amount_tdkk, 0)
             as decimal(9, 6)
         ) as share_of_year,
-        coalesce(with_year_total.line_count, 0) as line_count,
+        -- one amount row per line and year (a tested key), so a pool-year's rows are its lines
+        with_year_total.amount_row_count as line_count,
         with_year_total.published_amount_tdkk,
         with_year_total.difference_tdkk,
         with_year_total.reconciliation_status
 
     from with_year_total
-    left join pools
-        on with_year_total.document_id = pools.document_id
-        and with_year_total.pool_code = pools.pool_code
     left join documents
         on with_year_total.document_id = documents.document_id
 

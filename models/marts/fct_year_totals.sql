@@ -1,12 +1,13 @@
 {#
     The year mart: one row per document and fiscal year, across all pools. The appendix
-    publishes no total across pools, so this figure is summed from the allocations, whose
-    pool-year sums are reconciled against the published totals in the same build.
+    publishes no total across pools, so this figure adds up the pool-year totals, each of
+    which is reconciled against its published "i alt" in the same build. A budget line
+    belongs to one pool, so the pools' line counts add up to the year's.
 #}
 
-with allocations as (
+with pool_years as (
 
-    select * from {{ ref('int_allocations_enriched') }}
+    select * from {{ ref('fct_pool_year_totals') }}
 
 ),
 
@@ -17,10 +18,10 @@ year_totals as (
         fiscal_year,
         cast(sum(amount_tdkk) as {{ dbt.type_bigint() }}) as amount_tdkk,
         cast(sum(amount_dkk) as {{ dbt.type_bigint() }}) as amount_dkk,
-        count(distinct pool_code) as pool_count,
-        count(distinct line_code) as line_count
+        cast(sum(case when line_count > 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as pool_count,
+        cast(sum(line_count) as {{ dbt.type_bigint() }}) as line_count
 
-    from allocations
+    from pool_years
     group by document_id, fiscal_year
 
 ),

@@ -1,12 +1,23 @@
 {#
-    One row per published total, set against the subtotal computed from the amounts, plus a
-    row for any subtotal the document never published. A BI user can open it to see the
-    proof that every figure adds up, and where it came from.
+    The proof. Every subtotal the warehouse can compute from the allocations, at the three
+    scopes the document publishes (a line over all years: `line`; a pool in one year:
+    `pool_year`; a pool over all years: `pool`), set against the published totals.
+
+    One pass over the allocations computes all three scopes (grouping sets). A full outer
+    join then keeps both a published total with nothing behind it (`not_computed`, a dropped
+    line) and a subtotal the document never published (`not_published`, for example an amount
+    typed under a wrong year or pool) as rows, instead of letting either disappear.
 #}
 
-with reconciled as (
+with allocations as (
 
-    select * from {{ ref('int_totals_reconciled') }}
+    select * from {{ ref('fct_allocations') }}
+
+),
+
+published as (
+
+    select * from {{ ref('stg_appendix__published_totals') }}
 
 ),
 
@@ -28,34 +39,112 @@ documents as (
 
 ),
 
+subtotals as (
+
+    select
+        document_id,
+        pool_code,
+        line_code,
+        fiscal_year,
+        cast(sum(amount_tdkk) as {{ dbt.type_bigint() }}) as computed_amount_tdkk,
+        count(*) as amount_row_count
+
+    from allocations
+    group by grouping sets (
+        (document_id, pool_code, line_code),
+        (document_id, pool_code, fiscal_year),
+        (document_id, pool_code)
+    )
+
+),
+
+computed as (
+
+    -- line_code and fiscal_year are never null in the allocations (contract), so which of
+    -- them a grouping set left empty tells its scope
+    select
+        case
+            when line_code is not null then 'line'
+            when fiscal_year is not null then 'pool_year'
+            else 'pool'
+        end as total_scope,
+        subtotals.*
+
+    from subtotals
+
+),
+
+matched as (
+
+    select
+        coalesce(published.document_id, computed.document_id) as document_id,
+        coalesce(published.total_scope, computed.total_scope) as total_scope,
+        coalesce(published.pool_code, computed.pool_code) as pool_code,
+        coalesce(published.line_code, computed.line_code) as line_code,
+        coalesce(published.fiscal_year, computed.fiscal_year) as fiscal_year,
+        published.label_as_published,
+        published.source_line,
+        published.published_amount_tdkk,
+        computed.computed_amount_tdkk,
+        coalesce(computed.amount_row_count, 0) as amount_row_count
+
+    from published
+    full outer join computed
+        on published.document_id = computed.document_id
+        and published.total_scope = computed.total_scope
+        and published.pool_code = computed.pool_code
+        and published.line_code is not distinct from computed.line_code
+        and published.fiscal_year is not distinct from computed.fiscal_year
+
+),
+
+classified as (
+
+    select
+        {{ natural_key(['document_id', 'total_scope', 'pool_code', 'line_code', 'fiscal_year']) }}
+            as reconciliation_id,
+        matched.*,
+        computed_amount_tdkk - published_amount_tdkk as difference_tdkk,
+        case
+            when published_amount_tdkk is null then 'not_published'
+            when computed_amount_tdkk is null then 'not_computed'
+            when computed_amount_tdkk = published_amount_tdkk then 'reconciled'
+            else 'mismatch'
+        end as reconciliation_status
+
+    from matched
+
+),
+
 final as (
 
     select
-        reconciled.reconciliation_id,
-        reconciled.document_id,
-        reconciled.total_scope,
-        reconciled.pool_code,
+        classified.reconciliation_id,
+        classified.document_id,
+        classified.total_scope,
+        classified.pool_code,
         pools.pool_name,
-        reconciled.line_code,
+        classified.line_code,
         budget_lines.line_label,
-        reconciled.fiscal_year,
-        reconciled.label_as_published,
-        reconciled.published_amount_tdkk,
-        reconciled.computed_amount_tdkk,
-        reconciled.difference_tdkk,
-        reconciled.reconciliation_status,
+        classified.fiscal_year,
+        classified.label_as_published,
+        classified.published_amount_tdkk,
+        classified.computed_amount_tdkk,
+        classified.difference_tdkk,
+        classified.amount_row_count,
+        classified.reconciliation_status,
         documents.source_file,
-        reconciled.source_line
+        classified.source_line
 
-    from reconciled
+    from classified
     left join pools
-        on reconciled.document_id = pools.document_id
-        and reconciled.pool_code = pools.pool_code
+        on classified.document_id = pools.document_id
+        and classified.pool_code = pools.pool_code
     left join budget_lines
-        on reconciled.document_id = budget_lines.document_id
-        and reconciled.line_code = budget_lines.line_code
+        on classified.document_id = budget_lines.document_id
+        and classified.line_code = budget_lines.line_code
     left join documents
-        on reconciled.document_id = documents.document_id
+        on classified.document_id = documents.document_id
 
 )
 

@@ -18,17 +18,6 @@ renamed as (
 
     from source
 
-),
-
-keyed as (
-
-    select
-        {{ natural_key(['document_id', 'total_scope', 'pool_code', 'line_code', 'fiscal_year']) }}
-            as published_total_id,
-        renamed.*
-
-    from renamed
-
 )
 
-select * from keyed
+select * from renamed
