@@ -4,18 +4,6 @@
 #}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
-with grouped as (
-
-    select
-        {{ combination_of_columns | join(', ') }},
-        count(*) as row_count
-
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-
-)
-
-select * from grouped
-where row_count > 1
+{{ funding_warehouse.repeated_keys(model, combination_of_columns) }}
 
 {% endtest %}

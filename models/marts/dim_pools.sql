@@ -4,21 +4,23 @@ with pools as (
 
 ),
 
-budget_lines as (
+projects as (
 
-    select * from {{ ref('int_budget_lines_enriched') }}
+    select * from {{ ref('dim_projects') }}
 
 ),
 
 line_counts as (
 
+    -- from the project dimension, which has already counted each project's lines: a pool
+    -- funds the projects that have budget lines, and its lines are theirs
     select
         document_id,
         pool_code,
-        count(distinct project_code) as project_count,
-        count(*) as line_count
+        {{ dbt.cast('sum(case when line_count > 0 then 1 else 0 end)', dbt.type_bigint()) }} as project_count,
+        {{ dbt.cast('sum(line_count)', dbt.type_bigint()) }} as line_count
 
-    from budget_lines
+    from projects
     group by document_id, pool_code
 
 ),
