@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from conftest import run_pipeline
+from scripts.bench.baseline import differing_marts, run_baseline
 from scripts.generate_appendices import INJECTED_ERRORS, Shape, generate
 
 LINES = 3_000
@@ -47,6 +48,22 @@ def test_generated_appendices_that_add_up_are_published(project_copy: Path, tmp_
     assert f"published totals reconciled: {published}/{published}" in result.output
     with duckdb.connect(str(result.paths.warehouse.published), read_only=True) as connection:
         assert connection.execute("select count(distinct document_id) from marts.fct_allocations").fetchone()[0] == 3
+    # the benchmark's hand-written baseline builds the very same marts from the same files
+    assert run_baseline(tmp_path / "input", tmp_path / "baseline.duckdb") == 0
+    assert differing_marts(tmp_path / "baseline.duckdb", result.paths.warehouse.published) == []
+
+
+def test_the_baseline_comparison_sees_one_changed_value_or_type(tmp_path: Path):
+    generate(tmp_path / "input", Shape(lines=500, seed=14, lines_per_document=250))
+    for name in ["a", "b", "c"]:
+        run_baseline(tmp_path / "input", tmp_path / f"{name}.duckdb")
+    with duckdb.connect(str(tmp_path / "b.duckdb")) as connection:
+        connection.execute("update marts.fct_allocations set amount_tdkk = amount_tdkk + 1 where allocation_id = (select min(allocation_id) from marts.fct_allocations)")
+    with duckdb.connect(str(tmp_path / "c.duckdb")) as connection:
+        connection.execute("alter table marts.dim_pools alter line_count type hugeint")
+    assert differing_marts(tmp_path / "a.duckdb", tmp_path / "a.duckdb") == []
+    assert differing_marts(tmp_path / "a.duckdb", tmp_path / "b.duckdb") == ["fct_allocations"]
+    assert differing_marts(tmp_path / "a.duckdb", tmp_path / "c.duckdb") == ["dim_pools"]
 
 
 @pytest.mark.pipeline

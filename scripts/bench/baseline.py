@@ -1,8 +1,9 @@
 """The benchmark's baseline: scripts/bench/baseline.sql run by DuckDB alone, on the same files.
 
     python -m scripts.bench.baseline INPUT_DIR DATABASE
-
-Prints one line of JSON: how many published totals did not reconcile.
+        prints one line of JSON: how many published totals did not reconcile.
+    python -m scripts.bench.baseline --compare BASELINE_DATABASE PIPELINE_DATABASE
+        prints one line of JSON: the marts whose rows differ between the two.
 """
 
 from __future__ import annotations
@@ -33,8 +34,36 @@ def run_baseline(input_dir: Path, database: Path) -> int:
     return wrong_totals
 
 
+def fingerprint(connection: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    """The table's row count and, per column, the sum of its values' hashes: equal for equal
+    rows in any order. A hash depends on the value's type too, so a column of another type
+    differs."""
+    return connection.execute(f"select count(*), sum(hash(columns(*))) from {table}").fetchone()
+
+
+def differing_marts(baseline: Path, pipeline: Path) -> list[str]:
+    """The marts whose columns or rows differ between the baseline's database and the pipeline's."""
+    marts_query = "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+    columns_query = (
+        "select list(column_name || ' ' || data_type order by ordinal_position) "
+        "from information_schema.columns where table_schema = 'marts' and table_name = ?"
+    )
+    with duckdb.connect(str(baseline), read_only=True) as ours, duckdb.connect(str(pipeline), read_only=True) as theirs:
+        marts = sorted({row[0] for row in ours.execute(marts_query).fetchall()} | {row[0] for row in theirs.execute(marts_query).fetchall()})
+        return [
+            mart for mart in marts
+            if ours.execute(columns_query, [mart]).fetchone() != theirs.execute(columns_query, [mart]).fetchone()
+            or fingerprint(ours, f"marts.{mart}") != fingerprint(theirs, f"marts.{mart}")
+        ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    input_dir, database = (Path(argument) for argument in (argv or sys.argv[1:]))
+    arguments = argv or sys.argv[1:]
+    if arguments[0] == "--compare":
+        baseline, pipeline = (Path(argument) for argument in arguments[1:])
+        print(json.dumps({"differing_marts": differing_marts(baseline, pipeline)}))
+        return 0
+    input_dir, database = (Path(argument) for argument in arguments)
     print(json.dumps({"wrong_totals": run_baseline(input_dir, database)}))
     return 0
 

@@ -4,7 +4,8 @@ For each size (budget lines: 10 thousand to 10 million, capped by BENCH_MAX_LINE
 generates a synthetic appendix, then measures, each in a process of its own so that peak
 memory is that process's own:
 
-- the baseline: scripts/bench/baseline.sql, the same marts and reconciliation in one script;
+- the baseline: scripts/bench/baseline.sql, the same marts and reconciliation in one script
+  (checked: its marts must hold the same rows, column for column, as the pipeline's);
 - the pipeline on the clean input: check, build, tests, GX, export, publish;
 - the pipeline on a copy with wrong published totals injected: it must fail and name every one.
 
@@ -49,6 +50,7 @@ class SizeResult:
     wrong_run: Measured
     injected: int
     caught: int
+    differing_marts: list[str]  # marts whose rows differ between the baseline and the pipeline
     ratio: float = field(init=False)
     ratio_without_export: float = field(init=False)
 
@@ -102,7 +104,13 @@ def bench_size(lines: int) -> SizeResult:
     wrong_run = measure(pipeline_command(wrong, work, "pipeline-wrong"))
     caught = count_caught(work / "pipeline-wrong" / ".funding" / "build" / "funding.duckdb")
     amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
-    return SizeResult(lines, amount_rows, baseline, pipeline, stages, wrong_run, len(injected), caught)
+    # in a child, like everything heavy: this process's peak would carry over to the next children
+    compared = subprocess.run(
+        [sys.executable, "-m", "scripts.bench.baseline", "--compare", str(work / "baseline.duckdb"), str(work / "pipeline" / "funding.duckdb")],
+        cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
+    )
+    differing = json.loads(compared.stdout)["differing_marts"]
+    return SizeResult(lines, amount_rows, baseline, pipeline, stages, wrong_run, len(injected), caught, differing)
 
 
 def plot(results: list[SizeResult], path: Path) -> None:
@@ -128,13 +136,14 @@ def plot(results: list[SizeResult], path: Path) -> None:
 
 def table(results: list[SizeResult]) -> str:
     lines = [
-        "| lines | amount rows | baseline s | pipeline s | ratio | ratio w/o export | baseline MiB | pipeline MiB | wrong totals caught |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| lines | amount rows | baseline s | pipeline s | ratio | ratio w/o export | baseline MiB | pipeline MiB | wrong totals caught | same marts |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.lines:,} | {r.amount_rows:,} | {r.baseline.seconds:.1f} | {r.pipeline.seconds:.1f} | {r.ratio:.2f} |"
             f" {r.ratio_without_export:.2f} | {r.baseline.peak_mib:.0f} | {r.pipeline.peak_mib:.0f} | {r.caught}/{r.injected} |"
+            f" {'yes' if not r.differing_marts else 'no: ' + ', '.join(r.differing_marts)} |"
         )
     return "\n".join(lines)
 
@@ -161,7 +170,10 @@ def main() -> int:
         print(f"time growth from {results[-2].lines:,} to {results[-1].lines:,} lines: {growth:.1f}x")
     print(f"stages at {results[-1].lines:,} lines: " + ", ".join(f"{k} {v:.1f} s" for k, v in results[-1].pipeline_stages.items()))
     print(f"results: {BENCH_DIR / 'results.json'}, plot: {BENCH_DIR / 'results.png'}")
-    failed = [r for r in results if r.caught != r.injected or r.pipeline.exit_code != 0 or r.wrong_run.exit_code != 1]
+    failed = [
+        r for r in results
+        if r.caught != r.injected or r.pipeline.exit_code != 0 or r.wrong_run.exit_code != 1 or r.differing_marts
+    ]
     return 1 if failed else 0
 
 

@@ -4,11 +4,12 @@
     appendix have 0 in one year); this test can. Years come from the published pool-year
     totals, never from this file.
 
-    It counts first and looks up later: the reconciliation already knows how many amount rows
-    each line's total adds up, so only a line with fewer rows than its document has years is
-    expanded into the years it is missing. An amount under a year the document does not
-    publish fails the pool-year reconciliation, and a repeated year fails the amounts' key
-    test, so a count that matches is a complete line.
+    It counts per document first and looks up lines only in a document that comes up short.
+    The other tests make a count enough: every amount row has a budget line (has_parent), no
+    line repeats a year (the amounts' key) and no amount stands under a year the document does
+    not publish (it would fail the pool-year reconciliation). So the amount rows are a subset
+    of lines × years, and a document with as many amount rows as lines × years is complete.
+    The count of amount rows comes from the reconciliation, which already holds it per pool.
 #}
 
 with budget_lines as (
@@ -51,44 +52,58 @@ year_counts as (
 
 ),
 
-line_amount_rows as (
+line_counts as (
 
-    -- one computed line total per line, since a line has one project and so one pool
-    select document_id, line_code, amount_row_count
-    from reconciliation
-    where total_scope = 'line'
-        and computed_amount_tdkk is not null
+    select document_id, count(*) as line_count
+    from budget_lines
+    group by document_id
 
 ),
 
-short_lines as (
+amount_row_counts as (
 
-    select
-        budget_lines.document_id,
-        budget_lines.line_code,
-        budget_lines.line_label
+    select document_id, sum(amount_row_count) as amount_row_count
+    from reconciliation
+    where total_scope = 'pool'
+    group by document_id
 
-    from budget_lines
+),
+
+short_documents as (
+
+    select line_counts.document_id
+    from line_counts
     inner join year_counts
-        on budget_lines.document_id = year_counts.document_id
-    left join line_amount_rows
-        on budget_lines.document_id = line_amount_rows.document_id
-        and budget_lines.line_code = line_amount_rows.line_code
-    where coalesce(line_amount_rows.amount_row_count, 0) < year_counts.year_count
+        on line_counts.document_id = year_counts.document_id
+    left join amount_row_counts
+        on line_counts.document_id = amount_row_counts.document_id
+    where coalesce(amount_row_counts.amount_row_count, 0)
+        < line_counts.line_count * year_counts.year_count
 
 ),
 
 expected as (
 
     select
-        short_lines.document_id,
-        short_lines.line_code,
-        short_lines.line_label,
+        budget_lines.document_id,
+        budget_lines.line_code,
+        budget_lines.line_label,
         document_years.fiscal_year
 
-    from short_lines
+    from short_documents
+    inner join budget_lines
+        on short_documents.document_id = budget_lines.document_id
     inner join document_years
-        on short_lines.document_id = document_years.document_id
+        on short_documents.document_id = document_years.document_id
+
+),
+
+amounts_of_short_documents as (
+
+    select amounts.document_id, amounts.line_code, amounts.fiscal_year
+    from short_documents
+    inner join amounts
+        on short_documents.document_id = amounts.document_id
 
 ),
 
@@ -98,7 +113,7 @@ missing as (
     from expected
     where not exists (
         select 1
-        from amounts
+        from amounts_of_short_documents as amounts
         where amounts.document_id = expected.document_id
             and amounts.line_code = expected.line_code
             and amounts.fiscal_year = expected.fiscal_year
