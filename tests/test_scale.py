@@ -74,10 +74,33 @@ def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path
     lines = amounts.read_text(encoding="utf-8").splitlines()
     document_id, line_code, year, amount, source_line = lines[1].split(",")
     lines[1] = ",".join([document_id, line_code, year, f'"{int(amount):,}"'.replace(",", "."), source_line])
+    # text typed by hand is trimmed: a padded key on another row still finds its line
+    padded = lines[2].split(",")
+    lines[2] = ",".join([padded[0], f"  {padded[1]} ", *padded[2:]])
     amounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
     assert result.exit_code == 1, result.output
     assert "is_whole_number" in result.output and f"line_code={line_code}" in result.output
+    assert "has_parent" not in result.output
+
+
+@pytest.mark.pipeline
+def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_copy: Path, tmp_path: Path):
+    input_dir = tmp_path / "input"
+    generate(input_dir, Shape(lines=LINES, seed=15, lines_per_document=1_000))
+    amounts = input_dir / "amounts.parquet"
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select * replace (case when source_line = (select min(source_line) from '{amounts}')"
+            f" then line_code || ' ' else line_code end as line_code) from '{amounts}')"
+            f" to '{tmp_path / 'padded.parquet'}' (format parquet)"
+        )
+        padded = connection.execute(f"select line_code from '{tmp_path / 'padded.parquet'}' where line_code like '% '").fetchone()[0]
+    (tmp_path / "padded.parquet").replace(amounts)
+    result = run_pipeline(project_copy, input_dir=input_dir)
+    assert result.exit_code == 1, result.output
+    assert "has_parent_stg_appendix__amounts" in result.output
+    assert f"line_code={padded}\n" in result.output + "\n"
 
 
 def test_generation_is_deterministic(tmp_path: Path):

@@ -7,8 +7,8 @@ with source as (
 renamed as (
 
     select
-        trim(document_id) as document_id,
-        trim(line_code) as line_code,
+        {{ input_text('document_id') }} as document_id,
+        {{ input_text('line_code') }} as line_code,
         cast(fiscal_year as {{ dbt.type_int() }}) as fiscal_year,
         cast(amount_tdkk as {{ dbt.type_bigint() }}) as amount_tdkk,
         cast(source_line as {{ dbt.type_int() }}) as source_line

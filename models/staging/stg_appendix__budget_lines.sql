@@ -7,10 +7,10 @@ with source as (
 renamed as (
 
     select
-        trim(document_id) as document_id,
-        trim(line_code) as line_code,
-        trim(project_code) as project_code,
-        trim(line_label) as line_label,
+        {{ input_text('document_id') }} as document_id,
+        {{ input_text('line_code') }} as line_code,
+        {{ input_text('project_code') }} as project_code,
+        {{ input_text('line_label') }} as line_label,
         cast(line_order as {{ dbt.type_int() }}) as line_order,
         cast(source_line as {{ dbt.type_int() }}) as source_line
 

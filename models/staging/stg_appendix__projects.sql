@@ -7,12 +7,12 @@ with source as (
 renamed as (
 
     select
-        trim(document_id) as document_id,
-        trim(project_code) as project_code,
-        trim(pool_code) as pool_code,
-        trim(project_name) as project_name,
-        trim(description_en) as project_description_en,
-        lower(trim(spending_purpose)) as spending_purpose
+        {{ input_text('document_id') }} as document_id,
+        {{ input_text('project_code') }} as project_code,
+        {{ input_text('pool_code') }} as pool_code,
+        {{ input_text('project_name') }} as project_name,
+        {{ input_text('description_en') }} as project_description_en,
+        {{ input_text('spending_purpose', case='lower') }} as spending_purpose
 
     from source
 

@@ -7,12 +7,12 @@ with source as (
 renamed as (
 
     select
-        trim(document_id) as document_id,
-        lower(trim(total_scope)) as total_scope,
-        trim(pool_code) as pool_code,
-        nullif(trim({{ dbt.cast('line_code', dbt.type_string()) }}), '') as line_code,
-        cast(nullif(trim({{ dbt.cast('fiscal_year', dbt.type_string()) }}), '') as {{ dbt.type_int() }}) as fiscal_year,
-        trim(label_as_published) as label_as_published,
+        {{ input_text('document_id') }} as document_id,
+        {{ input_text('total_scope', case='lower') }} as total_scope,
+        {{ input_text('pool_code') }} as pool_code,
+        nullif({{ input_text(dbt.cast('line_code', dbt.type_string())) }}, '') as line_code,
+        {{ input_optional_integer('fiscal_year') }} as fiscal_year,
+        {{ input_text('label_as_published') }} as label_as_published,
         cast(amount_tdkk as {{ dbt.type_bigint() }}) as published_amount_tdkk,
         cast(source_line as {{ dbt.type_int() }}) as source_line
 

@@ -49,32 +49,40 @@ left join (
     from marts.dim_projects group by all
 ) as counts using (document_id, pool_code);
 
-create table computed as
-select
-    case when line_code is not null then 'line' when fiscal_year is not null then 'pool_year' else 'pool' end
-        as total_scope,
-    document_id, pool_code, line_code, line_label, fiscal_year,
-    sum(amount_tdkk)::bigint as computed, count(*) as amount_row_count
-from marts.fct_allocations
-group by grouping sets (
-    (document_id, pool_code, line_code, line_label), (document_id, pool_code, fiscal_year), (document_id, pool_code)
-);
-
-create table matched as
-select
-    coalesce(p.document_id, c.document_id) as document_id,
-    coalesce(p.total_scope, c.total_scope) as total_scope,
-    coalesce(p.pool_code, c.pool_code) as pool_code,
-    coalesce(p.line_code, c.line_code) as line_code,
-    coalesce(p.fiscal_year::integer, c.fiscal_year) as fiscal_year,
-    c.line_label, p.label_as_published, p.amount_tdkk::bigint as published, c.computed,
-    coalesce(c.amount_row_count, 0) as amount_row_count, p.source_line::integer as source_line
-from read_parquet('{input}/published_totals.parquet') as p
-full outer join computed as c
-    on p.document_id = c.document_id and p.total_scope = c.total_scope and p.pool_code = c.pool_code
-    and p.line_code is not distinct from c.line_code and p.fiscal_year is not distinct from c.fiscal_year;
-
 create table marts.rpt_reconciliation as
+with computed as (
+    select
+        case when line_code is not null then 'line' when fiscal_year is not null then 'pool_year' else 'pool' end
+            as total_scope,
+        document_id, pool_code, line_code, line_label, fiscal_year,
+        sum(amount_tdkk)::bigint as computed, count(*) as amount_row_count
+    from marts.fct_allocations
+    group by grouping sets (
+        (document_id, pool_code, line_code, line_label), (document_id, pool_code, fiscal_year), (document_id, pool_code)
+    )
+),
+matched as (
+    select
+        coalesce(p.document_id, c.document_id) as document_id,
+        coalesce(p.total_scope, c.total_scope) as total_scope,
+        coalesce(p.pool_code, c.pool_code) as pool_code,
+        coalesce(p.line_code, c.line_code) as line_code,
+        coalesce(p.fiscal_year::integer, c.fiscal_year) as fiscal_year,
+        c.line_label, p.label_as_published, p.amount_tdkk::bigint as published, c.computed,
+        coalesce(c.amount_row_count, 0) as amount_row_count, p.source_line::integer as source_line
+    from read_parquet('{input}/published_totals.parquet') as p
+    full outer join computed as c
+        on p.document_id = c.document_id and p.total_scope = c.total_scope and p.pool_code = c.pool_code
+        and p.line_code is not distinct from c.line_code and p.fiscal_year is not distinct from c.fiscal_year
+),
+labels as (
+    -- only a published line total with nothing computed lacks its label
+    select lines.document_id, lines.line_code, lines.line_label
+    from read_parquet('{input}/budget_lines.parquet') as lines
+    semi join matched
+        on matched.document_id = lines.document_id and matched.line_code = lines.line_code
+        and matched.total_scope = 'line' and matched.line_label is null
+)
 select
     m.document_id || '|' || m.total_scope || '|' || m.pool_code || '|' || coalesce(m.line_code, '') || '|'
         || coalesce(m.fiscal_year::varchar, '') as reconciliation_id,
@@ -88,14 +96,7 @@ select
 from matched as m
 left join read_parquet('{input}/pools.parquet') as pools using (document_id, pool_code)
 left join read_parquet('{input}/documents.parquet') as documents using (document_id)
-left join (
-    -- only a published line total with nothing computed lacks its label
-    select lines.document_id, lines.line_code, lines.line_label
-    from read_parquet('{input}/budget_lines.parquet') as lines
-    semi join matched
-        on matched.document_id = lines.document_id and matched.line_code = lines.line_code
-        and matched.total_scope = 'line' and matched.line_label is null
-) as labels using (document_id, line_code);
+left join labels using (document_id, line_code);
 
 create table marts.fct_pool_year_totals as
 select
@@ -116,10 +117,6 @@ select
     sum(amount_tdkk)::bigint as amount_tdkk, sum(amount_dkk)::bigint as amount_dkk,
     count(*) filter (where line_count > 0) as pool_count, sum(line_count)::bigint as line_count
 from marts.fct_pool_year_totals group by document_id, fiscal_year;
-
-drop table computed;
-
-drop table matched;
 
 -- the reconciliation's verdict: how many published totals do not match
 select count(*) filter (where reconciliation_status <> 'reconciled') as wrong_totals from marts.rpt_reconciliation;
