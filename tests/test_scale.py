@@ -95,12 +95,14 @@ def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_cop
             f" then line_code || ' ' else line_code end as line_code) from '{amounts}')"
             f" to '{tmp_path / 'padded.parquet'}' (format parquet)"
         )
-        padded = connection.execute(f"select line_code from '{tmp_path / 'padded.parquet'}' where line_code like '% '").fetchone()[0]
+        padded, first_row = connection.execute(
+            f"select line_code, source_line from '{tmp_path / 'padded.parquet'}' where line_code like '% '"
+        ).fetchone()
     (tmp_path / "padded.parquet").replace(amounts)
     result = run_pipeline(project_copy, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     assert "has_parent_stg_appendix__amounts" in result.output
-    assert f"line_code={padded}\n" in result.output + "\n"
+    assert f"line_code={padded}, source_line={first_row}" in result.output
 
 
 def test_generation_is_deterministic(tmp_path: Path):

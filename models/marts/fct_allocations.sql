@@ -1,3 +1,10 @@
+{#
+    Built after dim_projects, as facts load after their dimensions. It reads no column of it:
+    the order is for speed. At ten million lines, built at the same time as dim_projects
+    (two cores, one DuckDB memory limit), this table took 40 to 45 s instead of 29 s, and the
+    pair took longer than one after the other.
+#}
+-- depends_on: {{ ref('dim_projects') }}
 with allocations as (
 
     select * from {{ ref('int_allocations_enriched') }}
