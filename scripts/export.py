@@ -139,7 +139,11 @@ def export_marts(database: Path, exports_dir: Path, csv_max_rows: int = EXCEL_MA
     """
     exports_dir.mkdir(parents=True, exist_ok=True)
     resources, csv_left_out = [], []
-    with duckdb.connect(str(database), read_only=True, config=duckdb_limits()) as connection:
+    # A mart promises no row order (as in SQL, only `order by` gives one), so the files need not
+    # keep the table's: letting DuckDB's threads write row groups as they finish saves about
+    # 2 of 22 s of export at ten million lines.
+    config = {**duckdb_limits(), "preserve_insertion_order": False}
+    with duckdb.connect(str(database), read_only=True, config=config) as connection:
         for mart in mart_names(connection):
             fields = mart_fields(connection, mart)
             (row_count,) = connection.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}").fetchone()
