@@ -112,3 +112,24 @@ def test_generation_is_deterministic(tmp_path: Path):
     for name in ["amounts.parquet", "published_totals.parquet", INJECTED_ERRORS]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert len(json.loads((tmp_path / "a" / INJECTED_ERRORS).read_text())) == 2
+
+
+@pytest.mark.pipeline
+def test_parquet_amounts_stored_as_decimals_are_checked_row_by_row(project_copy: Path, tmp_path: Path):
+    # integer columns skip the whole-number check by their type; any other type is read row by row
+    input_dir = tmp_path / "input"
+    generate(input_dir, Shape(lines=LINES, seed=16, lines_per_document=1_000))
+    amounts = input_dir / "amounts.parquet"
+    with duckdb.connect() as connection:
+        first_row = connection.execute(f"select min(source_line) from '{amounts}'").fetchone()[0]
+        connection.execute(
+            f"copy (select * replace (cast(amount_tdkk as decimal(18, 1))"
+            f" + case when source_line = {first_row} then 0.5 else 0 end as amount_tdkk) from '{amounts}')"
+            f" to '{tmp_path / 'decimal.parquet'}' (format parquet)"
+        )
+    (tmp_path / "decimal.parquet").replace(amounts)
+    result = run_pipeline(project_copy, input_dir=input_dir)
+    assert result.exit_code == 1, result.output
+    failures = [line for line in result.lines if line.startswith("  source_is_whole_number")]
+    assert [line.split(":")[0].strip() for line in failures] == ["source_is_whole_number_appendix_files_amounts_amount_tdkk"]
+    assert f"source_line={first_row}" in result.output
