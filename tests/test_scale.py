@@ -26,6 +26,22 @@ def describe(error: dict) -> str:
     return f"{error['total_scope']} total: " + ", ".join(parts)
 
 
+def rewrite_amounts(input_dir: Path, column: str, first_row_value: str, other_rows_value: str | None = None) -> int:
+    """Rewrite one column of amounts.parquet in place: `first_row_value` (SQL over the row) on the
+    rows of the lowest source line, `other_rows_value` (default: the value as is) on the others.
+    Returns that source line."""
+    amounts, rewritten = input_dir / "amounts.parquet", input_dir / "rewritten.parquet"
+    with duckdb.connect() as connection:
+        (first_row,) = connection.execute(f"select min(source_line) from '{amounts}'").fetchone()
+        connection.execute(
+            f"copy (select * replace (case when source_line = {first_row} then {first_row_value}"
+            f" else {other_rows_value or column} end as {column}) from '{amounts}')"
+            f" to '{rewritten}' (format parquet)"
+        )
+    rewritten.replace(amounts)
+    return first_row
+
+
 @pytest.mark.pipeline
 def test_every_injected_wrong_total_is_caught(project_copy: Path, tmp_path: Path):
     errors = generate(tmp_path / "input", Shape(lines=LINES, seed=11, lines_per_document=1_000, wrong_totals=6))
@@ -88,17 +104,11 @@ def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path
 def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_copy: Path, tmp_path: Path):
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=15, lines_per_document=1_000))
-    amounts = input_dir / "amounts.parquet"
+    first_row = rewrite_amounts(input_dir, "line_code", first_row_value="line_code || ' '")
     with duckdb.connect() as connection:
-        connection.execute(
-            f"copy (select * replace (case when source_line = (select min(source_line) from '{amounts}')"
-            f" then line_code || ' ' else line_code end as line_code) from '{amounts}')"
-            f" to '{tmp_path / 'padded.parquet'}' (format parquet)"
-        )
-        padded, first_row = connection.execute(
-            f"select line_code, source_line from '{tmp_path / 'padded.parquet'}' where line_code like '% '"
+        (padded,) = connection.execute(
+            f"select line_code from '{input_dir / 'amounts.parquet'}' where source_line = {first_row}"
         ).fetchone()
-    (tmp_path / "padded.parquet").replace(amounts)
     result = run_pipeline(project_copy, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     assert "has_parent_stg_appendix__amounts" in result.output
@@ -119,15 +129,8 @@ def test_parquet_amounts_stored_as_decimals_are_checked_row_by_row(project_copy:
     # integer columns skip the whole-number check by their type; any other type is read row by row
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=16, lines_per_document=1_000))
-    amounts = input_dir / "amounts.parquet"
-    with duckdb.connect() as connection:
-        first_row = connection.execute(f"select min(source_line) from '{amounts}'").fetchone()[0]
-        connection.execute(
-            f"copy (select * replace (cast(amount_tdkk as decimal(18, 1))"
-            f" + case when source_line = {first_row} then 0.5 else 0 end as amount_tdkk) from '{amounts}')"
-            f" to '{tmp_path / 'decimal.parquet'}' (format parquet)"
-        )
-    (tmp_path / "decimal.parquet").replace(amounts)
+    as_decimal = "cast(amount_tdkk as decimal(18, 1))"
+    first_row = rewrite_amounts(input_dir, "amount_tdkk", first_row_value=f"{as_decimal} + 0.5", other_rows_value=as_decimal)
     result = run_pipeline(project_copy, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     failures = [line for line in result.lines if line.startswith("  source_is_whole_number")]
