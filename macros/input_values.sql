@@ -1,14 +1,16 @@
 {#
-    A text column of an appendix table as staging keeps it. Text typed by hand (the seeds, a
-    CSV file) is trimmed, and with `case` set to 'lower' or 'upper' brought to that case. A
-    Parquet file stores typed values written by a program: they are taken as written, which
-    at ten million rows saves a trim of every value in every test and model that reads them
-    (a relationship test over 20 million amounts: 3.3 s trimmed, 1.8 s as written). A stray
-    space or capital there is not repaired silently: the key, relationship and accepted-values
-    tests name the row.
+    A text column of a large appendix table (projects, budget lines, amounts, published
+    totals) as staging keeps it. Text typed by hand (the seeds, a CSV file) is trimmed, and
+    with `case` set to 'lower' or 'upper' brought to that case. A Parquet file stores typed
+    values written by a program: they are taken as written, which at ten million rows saves a
+    trim of every value in every test and model that reads them (a relationship test over 20
+    million amounts: 3.3 s trimmed, 1.8 s as written). In these tables a stray space or
+    capital in a key or a coded value is not repaired but fails a key, relationship or
+    accepted-values test, which names the row; in a name or label it stays as written. The
+    small tables (documents, pools) are trimmed and cased in every mode.
 #}
 {% macro input_text(column, case=none) -%}
-    {%- if var('input_mode') == 'files' and var('input_format') == 'parquet' -%}
+    {%- if var('input_mode', 'seeds') == 'files' and var('input_format', 'parquet') == 'parquet' -%}
         {{ column }}
     {%- elif case == 'lower' -%}
         lower(trim({{ column }}))
@@ -19,14 +21,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#
-    An integer column that text input may leave blank (a published total's year, blank for a
-    total over all years): blank becomes null. A Parquet file stores the integer itself.
-#}
-{% macro input_optional_integer(column) -%}
-    {%- if var('input_mode') == 'files' and var('input_format') == 'parquet' -%}
-        cast({{ column }} as {{ dbt.type_int() }})
-    {%- else -%}
-        cast(nullif({{ input_text(dbt.cast(column, dbt.type_string())) }}, '') as {{ dbt.type_int() }})
-    {%- endif -%}
-{%- endmacro %}

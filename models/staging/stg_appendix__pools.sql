@@ -7,11 +7,11 @@ with source as (
 renamed as (
 
     select
-        {{ input_text('document_id') }} as document_id,
-        {{ input_text('pool_code') }} as pool_code,
-        {{ input_text('pool_name') }} as pool_name,
-        {{ input_text('pool_name_en') }} as pool_name_en,
-        {{ input_text('collaboration') }} as collaboration,
+        trim(document_id) as document_id,
+        trim(pool_code) as pool_code,
+        trim(pool_name) as pool_name,
+        trim(pool_name_en) as pool_name_en,
+        trim(collaboration) as collaboration,
         cast(source_line as {{ dbt.type_int() }}) as source_line
 
     from source

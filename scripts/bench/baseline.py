@@ -35,14 +35,14 @@ def run_baseline(input_dir: Path, database: Path) -> int:
 
 
 def fingerprint(connection: duckdb.DuckDBPyConnection, table: str) -> tuple:
-    """The table's row count and, per column, the sum of its values' hashes: equal for equal
-    rows in any order. A hash depends on the value's type too, so a column of another type
-    differs."""
-    return connection.execute(f"select count(*), sum(hash(columns(*))) from {table}").fetchone()
+    """The table's row count and the sum of its whole rows' hashes: equal for the same rows in
+    any order, and different when a value moves to another row."""
+    return connection.execute(f"select count(*), sum(hash(row_value)) from {table} as row_value").fetchone()
 
 
 def differing_marts(baseline: Path, pipeline: Path) -> list[str]:
-    """The marts whose columns or rows differ between the baseline's database and the pipeline's."""
+    """The marts whose columns (names, order and types) or rows differ between the baseline's
+    database and the pipeline's."""
     marts_query = "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
     columns_query = (
         "select list(column_name || ' ' || data_type order by ordinal_position) "
@@ -59,6 +59,9 @@ def differing_marts(baseline: Path, pipeline: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = argv or sys.argv[1:]
+    if len(arguments) != (3 if arguments[:1] == ["--compare"] else 2):
+        print(__doc__, file=sys.stderr)
+        return 2
     if arguments[0] == "--compare":
         baseline, pipeline = (Path(argument) for argument in arguments[1:])
         print(json.dumps({"differing_marts": differing_marts(baseline, pipeline)}))

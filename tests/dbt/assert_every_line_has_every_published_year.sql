@@ -4,12 +4,14 @@
     appendix have 0 in one year); this test can. Years come from the published pool-year
     totals, never from this file.
 
-    It counts per document first and looks up lines only in a document that comes up short.
-    The other tests make a count enough: every amount row has a budget line (has_parent), no
-    line repeats a year (the amounts' key) and no amount stands under a year the document does
-    not publish (it would fail the pool-year reconciliation). So the amount rows are a subset
-    of lines × years, and a document with as many amount rows as lines × years is complete.
-    The count of amount rows comes from the reconciliation, which already holds it per pool.
+    It counts per document first and looks at lines only in a document that comes up short.
+    The count is of amount rows under a published pool-year total, taken from the
+    reconciliation, which already holds it. Every such row stands under a published year, has
+    a budget line, and repeats no line and year: the amounts' relationship and key tests, which
+    this test never runs without, since a failure there skips the reconciliation. So these rows
+    are a subset of lines × years, and a document with as many of them as lines × years is
+    complete. An amount under a year the document does not publish is left out of the count,
+    so its document comes up short and is looked at line by line.
 #}
 
 with budget_lines as (
@@ -64,7 +66,8 @@ amount_row_counts as (
 
     select document_id, sum(amount_row_count) as amount_row_count
     from reconciliation
-    where total_scope = 'pool'
+    where total_scope = 'pool_year'
+        and published_amount_tdkk is not null
     group by document_id
 
 ),
