@@ -92,6 +92,22 @@ def zero_amount_row_dropped(project: Path) -> list[str]:
     ]
 
 
+def zero_amount_row_moved_to_an_unpublished_year(project: Path) -> list[str]:
+    """A line keeps its number of rows, but one of them stands under a year that is not
+    published: the completeness test must still name the year the line lacks."""
+    rows = seed_rows(project, "amounts")
+    index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) == 0)
+    moved = dict(rows[index])
+    unpublished_year = max(int(row["fiscal_year"]) for row in rows) + 1
+    rows[index] = {**moved, "fiscal_year": str(unpublished_year)}
+    write_rows(seed_path(project, "amounts"), rows)
+    return [
+        "assert_every_line_has_every_published_year",
+        f"line_code={moved['line_code']}, line_label={line_labels(project)[moved['line_code']]}, "
+        f"fiscal_year={moved['fiscal_year']}",
+    ]
+
+
 def line_duplicated(project: Path) -> list[str]:
     rows = seed_rows(project, "amounts")
     write_rows(seed_path(project, "amounts"), rows + [rows[0]])
@@ -233,6 +249,7 @@ CAUGHT_BY_TESTS: list[Corruption] = [
     digit_transposed,
     line_dropped,
     zero_amount_row_dropped,
+    zero_amount_row_moved_to_an_unpublished_year,
     line_duplicated,
     line_moved_to_another_pool,
     wrong_year,
