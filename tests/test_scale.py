@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pytest
@@ -24,6 +25,17 @@ def describe(error: dict) -> str:
     keys = {"line": ["pool_code", "line_code"], "pool_year": ["pool_code", "fiscal_year"], "pool": ["pool_code"]}
     parts = [f"document_id={error['document_id']}"] + [f"{key}={error[key]}" for key in keys[error["total_scope"]]]
     return f"{error['total_scope']} total: " + ", ".join(parts)
+
+
+def rewrite_first_csv_amount(input_dir: Path, rewrite: Callable[..., list[str]]) -> list[str]:
+    """Rewrite the first data row of amounts.csv in place: `rewrite` takes its fields and
+    returns the new ones. Returns the fields as they were."""
+    amounts = input_dir / "amounts.csv"
+    lines = amounts.read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(",")
+    lines[1] = ",".join(rewrite(*fields))
+    amounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return fields
 
 
 def rewrite_amounts(input_dir: Path, column: str, first_row_value: str, other_rows_value: str | None = None) -> int:
@@ -99,11 +111,12 @@ def test_the_baseline_comparison_sees_a_changed_value_a_swapped_value_or_type(tm
 def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path: Path):
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=13, lines_per_document=1_000), file_format="csv")
-    amounts = input_dir / "amounts.csv"
-    lines = amounts.read_text(encoding="utf-8").splitlines()
-    document_id, line_code, year, amount, source_line = lines[1].split(",")
-    lines[1] = ",".join([document_id, line_code, year, f'"{int(amount):,}"'.replace(",", "."), source_line])
-    amounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, line_code, _, _, _ = rewrite_first_csv_amount(
+        input_dir,
+        lambda document_id, line_code, year, amount, source_line: [
+            document_id, line_code, year, f'"{int(amount):,}"'.replace(",", "."), source_line
+        ],
+    )
     result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
     assert result.exit_code == 1, result.output
     assert "is_whole_number" in result.output and f"line_code={line_code}" in result.output
@@ -113,11 +126,9 @@ def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path
 def test_csv_input_is_trimmed_so_a_padded_key_finds_its_line(project_copy: Path, tmp_path: Path):
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=17, lines_per_document=1_000), file_format="csv")
-    amounts = input_dir / "amounts.csv"
-    lines = amounts.read_text(encoding="utf-8").splitlines()
-    document_id, line_code, *rest = lines[1].split(",")
-    lines[1] = ",".join([f" {document_id}", f"  {line_code} ", *rest])
-    amounts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rewrite_first_csv_amount(
+        input_dir, lambda document_id, line_code, *rest: [f" {document_id}", f"  {line_code} ", *rest]
+    )
     result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
     assert result.exit_code == 0, result.output
 
