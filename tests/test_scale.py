@@ -38,10 +38,12 @@ def rewrite_first_csv_amount(input_dir: Path, rewrite: Callable[..., list[str]])
     return fields
 
 
-def rewrite_amounts(input_dir: Path, column: str, first_row_value: str, other_rows_value: str | None = None) -> int:
+def rewrite_amounts(
+    input_dir: Path, column: str, first_row_value: str, other_rows_value: str | None = None
+) -> tuple[int, list]:
     """Rewrite one column of amounts.parquet in place: `first_row_value` (SQL over the row) on the
     rows of the lowest source line, `other_rows_value` (default: the value as is) on the others.
-    Returns that source line."""
+    Returns that source line and the rewritten values on it."""
     amounts, rewritten = input_dir / "amounts.parquet", input_dir / "rewritten.parquet"
     with duckdb.connect() as connection:
         (first_row,) = connection.execute(f"select min(source_line) from '{amounts}'").fetchone()
@@ -50,8 +52,11 @@ def rewrite_amounts(input_dir: Path, column: str, first_row_value: str, other_ro
             f" else {other_rows_value or column} end as {column}) from '{amounts}')"
             f" to '{rewritten}' (format parquet)"
         )
+        values = [value for (value,) in connection.execute(
+            f"select {column} from '{rewritten}' where source_line = {first_row}"
+        ).fetchall()]
     rewritten.replace(amounts)
-    return first_row
+    return first_row, values
 
 
 @pytest.mark.pipeline
@@ -137,11 +142,7 @@ def test_csv_input_is_trimmed_so_a_padded_key_finds_its_line(project_copy: Path,
 def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_copy: Path, tmp_path: Path):
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=15, lines_per_document=1_000))
-    first_row = rewrite_amounts(input_dir, "line_code", first_row_value="line_code || ' '")
-    with duckdb.connect() as connection:
-        (padded,) = connection.execute(
-            f"select line_code from '{input_dir / 'amounts.parquet'}' where source_line = {first_row}"
-        ).fetchone()
+    first_row, (padded, *_) = rewrite_amounts(input_dir, "line_code", first_row_value="line_code || ' '")
     result = run_pipeline(project_copy, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     assert "has_parent_stg_appendix__amounts" in result.output
@@ -163,11 +164,10 @@ def test_parquet_amounts_stored_as_text_are_checked_row_by_row(project_copy: Pat
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=16, lines_per_document=1_000))
     as_text = "cast(amount_tdkk as varchar)"
-    first_row = rewrite_amounts(input_dir, "amount_tdkk", first_row_value=f"{as_text} || '.5'", other_rows_value=as_text)
-    with duckdb.connect() as connection:
-        (rows_changed,) = connection.execute(
-            f"select count(*) from '{input_dir / 'amounts.parquet'}' where source_line = {first_row}"
-        ).fetchone()
+    first_row, changed = rewrite_amounts(
+        input_dir, "amount_tdkk", first_row_value=f"{as_text} || '.5'", other_rows_value=as_text
+    )
+    rows_changed = len(changed)
     result = run_pipeline(project_copy, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     failures = [line for line in result.lines if line.startswith("  source_is_whole_number")]
