@@ -9,6 +9,11 @@ caught by the other.
 The marts can hold tens of millions of rows, so nothing row-sized reaches pandas: DuckDB
 computes aggregates (sums per pool and year, a profile of the amounts) and GX validates those
 small frames. GX's own SQL data source fails on DuckDB (GX issue #11579), hence pandas.
+
+Importing GX takes about 3 s of one core, longer than the validation itself. The pipeline
+therefore runs the suite in a child process (`ValidatorProcess`) that it starts before dbt: the
+child imports GX on the second core while dbt imports and parses on the first, then waits for
+the one request it serves.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -26,6 +33,9 @@ from scripts.duckdb_settings import duckdb_limits
 from scripts.seed_check import read_seed_records
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OUTCOME_PREFIX = "validation outcome: "  # how the child marks its answer on stdout
 
 WHOLE_NUMBER_TYPES = ["BIGINT", "INTEGER", "HUGEINT", "SMALLINT"]
 INPUT_TABLES = ["pools", "amounts", "published_totals"]
@@ -38,6 +48,14 @@ class ValidationOutcome:
     successful: int
     failures: list[str]
     result_path: Path
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "result_path": str(self.result_path)})
+
+    @classmethod
+    def from_json(cls, text: str) -> "ValidationOutcome":
+        fields = json.loads(text)
+        return cls(**{**fields, "result_path": Path(fields["result_path"])})
 
 
 @dataclass(frozen=True)
@@ -260,3 +278,76 @@ def validate_marts(warehouse_path: Path, inputs: Inputs, result_path: Path) -> V
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return ValidationOutcome(not failures, evaluated, successful, failures, result_path)
+
+
+class ValidatorProcess:
+    """The suite in a child process, started early so that GX's import overlaps other work.
+
+    `start` launches the child, which imports GX and waits; `validate` sends it its one
+    request and returns its outcome. `close` (or leaving a `with` block) stops the child at
+    once, whether it has answered or, as when a run is rejected before the validation, was
+    never asked. The child's peak memory counts toward the pipeline's (see `--timings-json` in
+    `scripts/pipeline.py`).
+    """
+
+    def __init__(self) -> None:
+        self._child: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "scripts.gx_validate", "--serve"],
+            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+
+    def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+        if self._child is None:
+            self.start()
+        request = {
+            "warehouse": str(warehouse_path),
+            "inputs": {"directory": str(inputs.directory), "file_format": inputs.file_format},
+            "result": str(result_path),
+        }
+        self._child.stdin.write(json.dumps(request) + "\n")
+        self._child.stdin.flush()
+        # the answer is one line; reading it, not waiting for the child to end, spares the
+        # interpreter's slow exit with GX loaded
+        for line in self._child.stdout:
+            if line.startswith(OUTCOME_PREFIX):
+                return ValidationOutcome.from_json(line.removeprefix(OUTCOME_PREFIX))
+            sys.stderr.write(line)  # anything else the child printed
+        raise RuntimeError(
+            f"the Great Expectations process stopped with exit code {self._child.wait()}"
+            " before it answered; its error is printed above"
+        )
+
+    def close(self) -> None:
+        """Stop the child: it has answered, or will not be asked."""
+        if self._child is not None:
+            self._child.kill()
+            self._child.wait()
+
+    def __enter__(self) -> "ValidatorProcess":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def serve() -> int:
+    """The child's side: import GX, then answer one request read from stdin on stdout."""
+    import great_expectations  # noqa: F401  the import this process exists to do early
+
+    line = sys.stdin.readline()
+    if not line:
+        return 0
+    request = json.loads(line)
+    inputs = Inputs(Path(request["inputs"]["directory"]), request["inputs"]["file_format"])
+    outcome = validate_marts(Path(request["warehouse"]), inputs, Path(request["result"]))
+    print(OUTCOME_PREFIX + outcome.to_json(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--serve"]:
+        sys.exit("usage: python -m scripts.gx_validate --serve  (the pipeline starts it; see ValidatorProcess)")
+    sys.exit(serve())

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.gx_validate import validate_marts
+from scripts.gx_validate import ValidatorProcess, validate_marts
 
 CORRUPTIONS = {
     "an amount changed after the build": (
@@ -59,3 +59,26 @@ def test_the_suite_fails_on(corruption: str, built, tmp_path: Path):
     report = "\n".join(outcome.failures)
     for fragment in expected:
         assert fragment in report, report
+
+
+def test_the_child_process_gives_the_same_outcome_as_a_validation_in_this_process(built, tmp_path: Path):
+    in_process = validate_marts(built.paths.warehouse.published, built.paths.inputs, tmp_path / "here.json")
+    with ValidatorProcess() as validator:
+        validator.start()
+        in_child = validator.validate(built.paths.warehouse.published, built.paths.inputs, tmp_path / "child.json")
+    assert (in_child.success, in_child.evaluated, in_child.successful, in_child.failures) == (
+        in_process.success, in_process.evaluated, in_process.successful, in_process.failures
+    )
+    assert in_child.result_path == tmp_path / "child.json" and in_child.result_path.exists()
+
+
+def test_a_child_that_fails_raises_instead_of_answering(built, tmp_path: Path):
+    with ValidatorProcess() as validator, pytest.raises(RuntimeError, match="stopped with exit code 1"):
+        validator.validate(tmp_path / "no-such-warehouse.duckdb", built.paths.inputs, tmp_path / "gx.json")
+
+
+def test_a_child_never_asked_is_stopped_when_the_block_ends():
+    with ValidatorProcess() as validator:
+        validator.start()
+        child = validator._child
+    assert child.returncode is not None
