@@ -111,7 +111,11 @@ def zero_amount_row_moved_to_an_unpublished_year(project: Path) -> list[str]:
 def line_duplicated(project: Path) -> list[str]:
     rows = seed_rows(project, "amounts")
     write_rows(seed_path(project, "amounts"), rows + [rows[0]])
-    return [f"line_code={rows[0]['line_code']}, fiscal_year={rows[0]['fiscal_year']}, row_count=2"]
+    # the amounts' grain is tested on the first table they land in, through its key
+    return [
+        "unique_fct_allocations_allocation_id",
+        f"|{rows[0]['line_code']}|{rows[0]['fiscal_year']}, n_records=2",
+    ]
 
 
 def line_moved_to_another_pool(project: Path) -> list[str]:
