@@ -24,6 +24,7 @@ MARTS_SCHEMA = "marts"
 # An Excel sheet has 1,048,576 rows; the CSV's header takes one
 EXCEL_MAX_DATA_ROWS = 1_048_575
 DOCUMENTS_MODEL = "staging.stg_appendix__documents"
+PARQUET_DICTIONARY = "dictionary_size_limit 2000"  # see write_mart_files
 
 # DuckDB column types as Frictionless Table Schema field types
 FIELD_TYPES = {
@@ -86,7 +87,11 @@ def write_mart_files(
     # about 2 of 22 s of export at ten million lines. A CSV, read top to bottom in a
     # spreadsheet, keeps it.
     connection.execute("set preserve_insertion_order = false")
-    connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{parquet}' (format parquet)")
+    # Dictionary encoding pays for columns of few values (documents, pools, purposes), not for
+    # keys and labels that differ on nearly every row; DuckDB tries it on a column until its
+    # dictionary outgrows this limit. At ten million lines, 2,000 entries rather than DuckDB's
+    # default took the fact table's file from 8.2 to 6.3 s, and from 447 to 486 MiB.
+    connection.execute(f"copy {MARTS_SCHEMA}.{mart} to '{parquet}' (format parquet, {PARQUET_DICTIONARY})")
     if not with_csv:
         return [parquet]
     connection.execute("set preserve_insertion_order = true")
