@@ -10,6 +10,9 @@ memory is that process's own:
   is its own plus that of its GX process, which runs beside it);
 - the pipeline on a copy with wrong published totals injected: it must fail and name every one.
 
+The baseline and the clean pipeline run in pairs, back to back, BENCH_REPEATS times (3); the
+ratios are the medians of the pairs' ratios (see SizeResult).
+
 Results go to target/bench/results.json and a plot to target/bench/results.png.
 """
 
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from statistics import median
 
 import duckdb
 
@@ -30,6 +35,7 @@ from scripts.generate_appendices import INJECTED_ERRORS
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BENCH_DIR = PROJECT_DIR / "target" / "bench"
 SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
+REPEATS = 3  # pairs of runs per size; BENCH_REPEATS changes it
 WRONG_TOTALS = 6
 RECONCILIATION_TESTS = ["line_totals_match_published", "pool_year_totals_match_published", "pool_totals_match_published"]
 
@@ -42,16 +48,12 @@ class Measured:
 
 
 @dataclass
-class SizeResult:
-    lines: int
-    amount_rows: int
+class Pair:
+    """One run of the baseline and, right after it, one of the pipeline, on the same input."""
+
     baseline: Measured
     pipeline: Measured
     pipeline_stages: dict[str, float]
-    wrong_run: Measured
-    injected: int
-    caught: int
-    differing_marts: list[str]  # marts whose rows differ between the baseline and the pipeline
     ratio: float = field(init=False)
     ratio_without_export: float = field(init=False)
 
@@ -59,6 +61,45 @@ class SizeResult:
         self.ratio = self.pipeline.seconds / self.baseline.seconds
         export = self.pipeline_stages.get("export", 0.0)
         self.ratio_without_export = (self.pipeline.seconds - export) / self.baseline.seconds
+
+
+@dataclass
+class SizeResult:
+    """A size's runs. This machine's timings drift by 10 to 30% from one minute to the next, so
+    the baseline and the pipeline run in pairs, back to back, and the ratios quoted are the
+    medians of the pairs' ratios; times are medians, memory the largest peak."""
+
+    lines: int
+    amount_rows: int
+    pairs: list[Pair]
+    wrong_run: Measured
+    injected: int
+    caught: int
+    differing_marts: list[str]  # marts whose rows differ between the baseline and the pipeline
+    baseline_seconds: float = field(init=False)
+    pipeline_seconds: float = field(init=False)
+    baseline_peak_mib: float = field(init=False)
+    pipeline_peak_mib: float = field(init=False)
+    ratio: float = field(init=False)
+    ratio_without_export: float = field(init=False)
+    pipeline_stages: dict[str, float] = field(init=False)  # of the pair with the median pipeline time
+    pipeline_failed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.baseline_seconds = median(pair.baseline.seconds for pair in self.pairs)
+        self.pipeline_seconds = median(pair.pipeline.seconds for pair in self.pairs)
+        self.baseline_peak_mib = max(pair.baseline.peak_mib for pair in self.pairs)
+        self.pipeline_peak_mib = max(pair.pipeline.peak_mib for pair in self.pairs)
+        self.ratio = median(pair.ratio for pair in self.pairs)
+        self.ratio_without_export = median(pair.ratio_without_export for pair in self.pairs)
+        by_pipeline_time = sorted(self.pairs, key=lambda pair: pair.pipeline.seconds)
+        self.pipeline_stages = by_pipeline_time[(len(self.pairs) - 1) // 2].pipeline_stages
+        self.pipeline_failed = any(pair.pipeline.exit_code != 0 for pair in self.pairs)
+
+    @property
+    def ratio_range(self) -> str:
+        ratios = [pair.ratio_without_export for pair in self.pairs]
+        return f"{min(ratios):.2f}–{max(ratios):.2f}"
 
 
 def measure(command: list[str]) -> Measured:
@@ -88,7 +129,19 @@ def count_caught(rejected_build: Path) -> int:
         return sum(connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS)
 
 
-def bench_size(lines: int) -> SizeResult:
+def measure_pair(clean: Path, work: Path) -> Pair:
+    # every pipeline run is a first run: no earlier release, no parsed project to reuse
+    shutil.rmtree(work / "pipeline", ignore_errors=True)
+    baseline = measure([sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")])
+    pipeline = measure(pipeline_command(clean, work, "pipeline"))
+    report = json.loads((work / "pipeline" / "timings.json").read_text())
+    # GX runs in a child of the pipeline, beside it: counting the sum of both peaks is an upper
+    # bound of what the two held at once
+    pipeline = replace(pipeline, peak_mib=pipeline.peak_mib + report["children_peak_mib"])
+    return Pair(baseline, pipeline, report["seconds"])
+
+
+def bench_size(lines: int, repeats: int) -> SizeResult:
     work = BENCH_DIR / f"lines-{lines}"
     clean, wrong = work / "input", work / "input-wrong"
     generator = [sys.executable, "-m", "scripts.generate_appendices", "--lines", str(lines), "--seed", str(lines)]
@@ -99,13 +152,7 @@ def bench_size(lines: int) -> SizeResult:
     )
     injected = json.loads((wrong / INJECTED_ERRORS).read_text())
 
-    baseline = measure([sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")])
-    pipeline = measure(pipeline_command(clean, work, "pipeline"))
-    report = json.loads((work / "pipeline" / "timings.json").read_text())
-    stages = report["seconds"]
-    # GX runs in a child of the pipeline, beside it: counting the sum of both peaks is an upper
-    # bound of what the two held at once
-    pipeline = replace(pipeline, peak_mib=pipeline.peak_mib + report["children_peak_mib"])
+    pairs = [measure_pair(clean, work) for _ in range(repeats)]
     wrong_run = measure(pipeline_command(wrong, work, "pipeline-wrong"))
     caught = count_caught(work / "pipeline-wrong" / ".funding" / "build" / "funding.duckdb")
     amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
@@ -115,7 +162,7 @@ def bench_size(lines: int) -> SizeResult:
         cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
     )
     differing = json.loads(compared.stdout)["differing_marts"]
-    return SizeResult(lines, amount_rows, baseline, pipeline, stages, wrong_run, len(injected), caught, differing)
+    return SizeResult(lines, amount_rows, pairs, wrong_run, len(injected), caught, differing)
 
 
 def plot(results: list[SizeResult], path: Path) -> None:
@@ -126,11 +173,11 @@ def plot(results: list[SizeResult], path: Path) -> None:
 
     sizes = [result.lines for result in results]
     figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.5))
-    times.plot(sizes, [r.pipeline.seconds for r in results], "o-", label="pipeline (dbt, tests, GX, export, publish)")
-    times.plot(sizes, [r.baseline.seconds for r in results], "s--", label="hand-written DuckDB script")
+    times.plot(sizes, [r.pipeline_seconds for r in results], "o-", label="pipeline (dbt, tests, GX, export, publish)")
+    times.plot(sizes, [r.baseline_seconds for r in results], "s--", label="hand-written DuckDB script")
     times.set(xscale="log", yscale="log", xlabel="budget lines", ylabel="wall time (s)", title="Time")
-    memory.plot(sizes, [r.pipeline.peak_mib for r in results], "o-", label="pipeline")
-    memory.plot(sizes, [r.baseline.peak_mib for r in results], "s--", label="hand-written DuckDB script")
+    memory.plot(sizes, [r.pipeline_peak_mib for r in results], "o-", label="pipeline")
+    memory.plot(sizes, [r.baseline_peak_mib for r in results], "s--", label="hand-written DuckDB script")
     memory.set(xscale="log", xlabel="budget lines", ylabel="peak resident memory (MiB)", title="Peak memory")
     for axes in (times, memory):
         axes.grid(True, which="both", alpha=0.3)
@@ -141,43 +188,46 @@ def plot(results: list[SizeResult], path: Path) -> None:
 
 def table(results: list[SizeResult]) -> str:
     lines = [
-        "| lines | amount rows | baseline s | pipeline s | ratio | ratio w/o export | baseline MiB | pipeline MiB | wrong totals caught | same marts |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| lines | amount rows | baseline s | pipeline s | ratio | ratio w/o export | w/o export, each pair |"
+        " baseline MiB | pipeline MiB | wrong totals caught | same marts |",
+        "|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.lines:,} | {r.amount_rows:,} | {r.baseline.seconds:.1f} | {r.pipeline.seconds:.1f} | {r.ratio:.2f} |"
-            f" {r.ratio_without_export:.2f} | {r.baseline.peak_mib:.0f} | {r.pipeline.peak_mib:.0f} | {r.caught}/{r.injected} |"
-            f" {'yes' if not r.differing_marts else 'no: ' + ', '.join(r.differing_marts)} |"
+            f"| {r.lines:,} | {r.amount_rows:,} | {r.baseline_seconds:.1f} | {r.pipeline_seconds:.1f} | {r.ratio:.2f} |"
+            f" {r.ratio_without_export:.2f} | {r.ratio_range} | {r.baseline_peak_mib:.0f} | {r.pipeline_peak_mib:.0f} |"
+            f" {r.caught}/{r.injected} | {'yes' if not r.differing_marts else 'no: ' + ', '.join(r.differing_marts)} |"
         )
     return "\n".join(lines)
 
 
 def main() -> int:
     max_lines = int(os.environ.get("BENCH_MAX_LINES", SIZES[-1]))
+    repeats = int(os.environ.get("BENCH_REPEATS", REPEATS))
     sizes = [size for size in SIZES if size <= max_lines] or [max_lines]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     for lines in sizes:
-        print(f"benchmarking {lines:,} lines ...", flush=True)
-        results.append(bench_size(lines))
+        print(f"benchmarking {lines:,} lines, {repeats} pairs of runs ...", flush=True)
+        results.append(bench_size(lines, repeats))
         r = results[-1]
         print(
-            f"  pipeline {r.pipeline.seconds:.1f} s, baseline {r.baseline.seconds:.1f} s, ratio {r.ratio:.2f};"
-            f" peak {r.pipeline.peak_mib:.0f} MiB; wrong totals caught {r.caught}/{r.injected}",
+            f"  pipeline {r.pipeline_seconds:.1f} s, baseline {r.baseline_seconds:.1f} s, ratio {r.ratio:.2f}"
+            f" ({r.ratio_without_export:.2f} without export); peak {r.pipeline_peak_mib:.0f} MiB;"
+            f" wrong totals caught {r.caught}/{r.injected}",
             flush=True,
         )
     (BENCH_DIR / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
     plot(results, BENCH_DIR / "results.png")
     print(table(results))
     if len(results) > 1:
-        growth = results[-1].pipeline.seconds / results[-2].pipeline.seconds
+        growth = results[-1].pipeline_seconds / results[-2].pipeline_seconds
         print(f"time growth from {results[-2].lines:,} to {results[-1].lines:,} lines: {growth:.1f}x")
     print(f"stages at {results[-1].lines:,} lines: " + ", ".join(f"{k} {v:.1f} s" for k, v in results[-1].pipeline_stages.items()))
     print(f"results: {BENCH_DIR / 'results.json'}, plot: {BENCH_DIR / 'results.png'}")
     failed = [
         r for r in results
-        if r.caught != r.injected or r.pipeline.exit_code != 0 or r.wrong_run.exit_code != 1 or r.differing_marts
+        if r.caught != r.injected or r.pipeline_failed or r.wrong_run.exit_code != 1 or r.differing_marts
     ]
     return 1 if failed else 0
 
