@@ -174,6 +174,17 @@ def published_total_changed(project: Path) -> list[str]:
     return [totals[index]["label_as_published"], f"computed {original}", f"published {original + 1}"]
 
 
+def published_total_repeated(project: Path) -> list[str]:
+    # the copy reconciles as well as the original: only the key test can see it
+    totals = seed_rows(project, "published_totals")
+    repeated = totals[first_row_index(totals, lambda row: row["total_scope"] == "line")]
+    write_rows(seed_path(project, "published_totals"), totals + [repeated])
+    return [
+        "unique_rpt_reconciliation_reconciliation_id",
+        f"|{repeated['pool_code']}|{repeated['line_code']}|, n_records=2",
+    ]
+
+
 def add_revision(project: Path, suffix: str = "-revision") -> str:
     """Append a second document that repeats every row of the first; return its id."""
     documents = seed_rows(project, "documents")
@@ -261,6 +272,7 @@ CAUGHT_BY_TESTS: list[Corruption] = [
     unknown_pool_code,
     unknown_project_code,
     published_total_changed,
+    published_total_repeated,
     second_document_not_adding_up,
 ]
 CAUGHT_BY_SEED_CHECK: list[Corruption] = [
