@@ -307,14 +307,18 @@ class ValidatorProcess:
             "inputs": {"directory": str(inputs.directory), "file_format": inputs.file_format},
             "result": str(result_path),
         }
-        self._child.stdin.write(json.dumps(request) + "\n")
-        self._child.stdin.flush()
-        # the answer is one line; reading it, not waiting for the child to end, spares the
-        # interpreter's slow exit with GX loaded
-        for line in self._child.stdout:
-            if line.startswith(OUTCOME_PREFIX):
-                return ValidationOutcome.from_json(line.removeprefix(OUTCOME_PREFIX))
-            sys.stderr.write(line)  # anything else the child printed
+        try:
+            self._child.stdin.write(json.dumps(request) + "\n")
+            self._child.stdin.flush()
+        except OSError:  # the child has died already (BrokenPipeError): say so below
+            pass
+        else:
+            # the answer is one line; reading it, not waiting for the child to end, spares
+            # the interpreter's slow exit with GX loaded
+            for line in self._child.stdout:
+                if line.startswith(OUTCOME_PREFIX):
+                    return ValidationOutcome.from_json(line.removeprefix(OUTCOME_PREFIX))
+                sys.stderr.write(line)  # anything else the child printed
         raise RuntimeError(
             f"the Great Expectations process stopped with exit code {self._child.wait()}"
             " before it answered; its error is printed above"
@@ -325,6 +329,11 @@ class ValidatorProcess:
         if self._child is not None:
             self._child.kill()
             self._child.wait()
+            for pipe in (self._child.stdin, self._child.stdout):
+                try:
+                    pipe.close()
+                except OSError:  # a request it never read
+                    pass
 
     def __enter__(self) -> "ValidatorProcess":
         return self

@@ -272,7 +272,7 @@ def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
     parser.add_argument("--input-format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument(
         "--timings-json", type=Path, default=None,
-        help="write each stage's seconds here, and the peak memory of the child processes (GX's)",
+        help="write each stage's seconds here, with the peak memory of this process and of its GX process",
     )
     args = parser.parse_args(argv)
     project_dir = args.project_dir.resolve()
@@ -292,10 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     exit_code = run(paths, timings=timings)
     if timings_path:
         timings_path.parent.mkdir(parents=True, exist_ok=True)
-        # the largest peak of any child this process waited for: GX's process, which runs
-        # beside this one, so that a benchmark can add it to this process's own peak
-        children_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        report = {"exit_code": exit_code, "seconds": timings, "children_peak_mib": children_peak_mib}
+        # this process's peak, and the largest of its children's: GX's process, which runs
+        # beside this one, so that a benchmark can add the two
+        report = {
+            "exit_code": exit_code,
+            "seconds": timings,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "children_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        }
         timings_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return exit_code
 

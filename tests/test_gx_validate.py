@@ -77,6 +77,14 @@ def test_a_child_that_fails_raises_instead_of_answering(built, tmp_path: Path):
         validator.validate(tmp_path / "no-such-warehouse.duckdb", built.paths.inputs, tmp_path / "gx.json")
 
 
+def test_a_child_that_died_before_it_was_asked_raises(built, tmp_path: Path):
+    with ValidatorProcess() as validator, pytest.raises(RuntimeError, match="before it answered"):
+        validator.start()
+        validator._child.kill()
+        validator._child.wait()
+        validator.validate(built.paths.warehouse.published, built.paths.inputs, tmp_path / "gx.json")
+
+
 def test_a_child_never_asked_is_stopped_when_the_block_ends():
     with ValidatorProcess() as validator:
         validator.start()

@@ -10,8 +10,9 @@ memory is that process's own:
   is its own plus that of its GX process, which runs beside it);
 - the pipeline on a copy with wrong published totals injected: it must fail and name every one.
 
-The baseline and the clean pipeline run in pairs, back to back, BENCH_REPEATS times (3); the
-ratios are the medians of the pairs' ratios (see SizeResult).
+The baseline and the clean pipeline run in pairs, back to back, BENCH_REPEATS times (3), the
+baseline first in the first pair, the pipeline first in the next, and so on; the ratios are the
+medians of the pairs' ratios (see SizeResult).
 
 Results go to target/bench/results.json and a plot to target/bench/results.png.
 """
@@ -82,7 +83,9 @@ class SizeResult:
     pipeline_peak_mib: float = field(init=False)
     ratio: float = field(init=False)
     ratio_without_export: float = field(init=False)
-    pipeline_stages: dict[str, float] = field(init=False)  # of the pair with the median pipeline time
+    # of the pair with the median pipeline time (with an even number of pairs, the faster of the
+    # two in the middle)
+    pipeline_stages: dict[str, float] = field(init=False)
     pipeline_failed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,7 +106,10 @@ class SizeResult:
 
 
 def measure(command: list[str]) -> Measured:
-    """Run `command` as a child; its wall time and its own peak resident memory.
+    """Run `command` as a child; its wall time and peak resident memory.
+
+    The peak is the child's own, or that of a child of its own that it waited for if larger:
+    the kernel reports the larger of the two.
 
     Linux carries a process's peak memory over fork and exec, so a child reports at least its
     parent's peak: this process must stay small, and generates the inputs in children too.
@@ -129,15 +135,25 @@ def count_caught(rejected_build: Path) -> int:
         return sum(connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS)
 
 
-def measure_pair(clean: Path, work: Path) -> Pair:
+def measure_pair(clean: Path, work: Path, pipeline_first: bool) -> Pair:
+    """One baseline run and one pipeline run, back to back, in the order given: the pairs
+    alternate it, so that neither side always runs on the machine the other has just left."""
     # every pipeline run is a first run: no earlier release, no parsed project to reuse
     shutil.rmtree(work / "pipeline", ignore_errors=True)
-    baseline = measure([sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")])
-    pipeline = measure(pipeline_command(clean, work, "pipeline"))
-    report = json.loads((work / "pipeline" / "timings.json").read_text())
-    # GX runs in a child of the pipeline, beside it: counting the sum of both peaks is an upper
-    # bound of what the two held at once
-    pipeline = replace(pipeline, peak_mib=pipeline.peak_mib + report["children_peak_mib"])
+    baseline_command = [sys.executable, "-m", "scripts.bench.baseline", str(clean), str(work / "baseline.duckdb")]
+    if pipeline_first:
+        pipeline = measure(pipeline_command(clean, work, "pipeline"))
+        baseline = measure(baseline_command)
+    else:
+        baseline = measure(baseline_command)
+        pipeline = measure(pipeline_command(clean, work, "pipeline"))
+    timings = work / "pipeline" / "timings.json"
+    if not timings.exists():  # the pipeline crashed: the pair counts as a failed run
+        return Pair(baseline, replace(pipeline, exit_code=pipeline.exit_code or 1), {})
+    report = json.loads(timings.read_text())
+    # wait4 reports the larger of the pipeline's peak and its GX child's, not their sum; the
+    # pipeline reports both, and their sum bounds what the two held at once
+    pipeline = replace(pipeline, peak_mib=report["peak_mib"] + report["children_peak_mib"])
     return Pair(baseline, pipeline, report["seconds"])
 
 
@@ -152,7 +168,7 @@ def bench_size(lines: int, repeats: int) -> SizeResult:
     )
     injected = json.loads((wrong / INJECTED_ERRORS).read_text())
 
-    pairs = [measure_pair(clean, work) for _ in range(repeats)]
+    pairs = [measure_pair(clean, work, pipeline_first=index % 2 == 1) for index in range(repeats)]
     wrong_run = measure(pipeline_command(wrong, work, "pipeline-wrong"))
     caught = count_caught(work / "pipeline-wrong" / ".funding" / "build" / "funding.duckdb")
     amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
@@ -204,6 +220,9 @@ def table(results: list[SizeResult]) -> str:
 def main() -> int:
     max_lines = int(os.environ.get("BENCH_MAX_LINES", SIZES[-1]))
     repeats = int(os.environ.get("BENCH_REPEATS", REPEATS))
+    if repeats < 1:
+        print("BENCH_REPEATS must be 1 or more", file=sys.stderr)
+        return 2
     sizes = [size for size in SIZES if size <= max_lines] or [max_lines]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     results = []
