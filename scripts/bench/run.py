@@ -50,7 +50,7 @@ class Measured:
 
 @dataclass
 class Pair:
-    """One run of the baseline and, right after it, one of the pipeline, on the same input."""
+    """One run of the baseline and one of the pipeline, back to back, on the same input."""
 
     baseline: Measured
     pipeline: Measured
@@ -100,7 +100,7 @@ class SizeResult:
         self.pipeline_failed = any(pair.pipeline.exit_code != 0 for pair in self.pairs)
 
     @property
-    def ratio_range(self) -> str:
+    def ratio_without_export_range(self) -> str:
         ratios = [pair.ratio_without_export for pair in self.pairs]
         return f"{min(ratios):.2f}–{max(ratios):.2f}"
 
@@ -211,7 +211,7 @@ def table(results: list[SizeResult]) -> str:
     for r in results:
         lines.append(
             f"| {r.lines:,} | {r.amount_rows:,} | {r.baseline_seconds:.1f} | {r.pipeline_seconds:.1f} | {r.ratio:.2f} |"
-            f" {r.ratio_without_export:.2f} | {r.ratio_range} | {r.baseline_peak_mib:.0f} | {r.pipeline_peak_mib:.0f} |"
+            f" {r.ratio_without_export:.2f} | {r.ratio_without_export_range} | {r.baseline_peak_mib:.0f} | {r.pipeline_peak_mib:.0f} |"
             f" {r.caught}/{r.injected} | {'yes' if not r.differing_marts else 'no: ' + ', '.join(r.differing_marts)} |"
         )
     return "\n".join(lines)
