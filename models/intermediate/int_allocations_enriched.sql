@@ -1,6 +1,7 @@
 {#
     One row per document, budget line and fiscal year: the amount with its line, project,
-    pool and document, and its value in whole currency units.
+    pool and document, its value in whole currency units, and whether its document is
+    current (not superseded by a revision).
 #}
 
 with amounts as (
@@ -17,7 +18,7 @@ budget_lines as (
 
 documents as (
 
-    select * from {{ ref('stg_appendix__documents') }}
+    select * from {{ ref('int_documents_enriched') }}
 
 ),
 
@@ -27,6 +28,7 @@ joined as (
         amounts.document_id,
         amounts.line_code,
         amounts.fiscal_year,
+        {{ fiscal_year_start('amounts.fiscal_year') }} as fiscal_year_start_date,
         budget_lines.line_label,
         budget_lines.line_order,
         budget_lines.project_code,
@@ -38,6 +40,7 @@ joined as (
         amounts.amount_tdkk * documents.unit_factor as amount_dkk,
         documents.currency_code,
         documents.budget_phase,
+        documents.is_current as is_current_document,
         documents.source_file,
         amounts.source_line
 

@@ -6,14 +6,14 @@ with pools as (
 
 projects as (
 
-    select * from {{ ref('dim_projects') }}
+    select * from {{ ref('int_projects_enriched') }}
 
 ),
 
 line_counts as (
 
-    -- from the project dimension, which has already counted each project's lines: a pool
-    -- funds the projects that have budget lines, and its lines are theirs
+    -- from the projects, which have already counted their lines: a pool funds the projects
+    -- that have budget lines, and its lines are theirs
     select
         document_id,
         pool_code,

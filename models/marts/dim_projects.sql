@@ -1,55 +1,25 @@
 with projects as (
 
-    select * from {{ ref('stg_appendix__projects') }}
-
-),
-
-pools as (
-
-    select * from {{ ref('stg_appendix__pools') }}
-
-),
-
-budget_lines as (
-
-    select * from {{ ref('stg_appendix__budget_lines') }}
-
-),
-
-line_counts as (
-
-    select
-        document_id,
-        project_code,
-        count(*) as line_count,
-        min(source_line) as source_line
-
-    from budget_lines
-    group by document_id, project_code
+    select * from {{ ref('int_projects_enriched') }}
 
 ),
 
 final as (
 
     select
-        {{ natural_key(['projects.document_id', 'projects.project_code']) }} as project_key,
-        projects.document_id,
-        projects.project_code,
-        projects.project_name,
-        projects.project_description_en,
-        projects.spending_purpose,
-        projects.pool_code,
-        pools.pool_name,
-        coalesce(line_counts.line_count, 0) as line_count,
-        line_counts.source_line
+        {{ natural_key(['document_id', 'project_code']) }} as project_key,
+        {{ natural_key(['document_id', 'pool_code']) }} as pool_key,
+        document_id,
+        project_code,
+        project_name,
+        project_description_en,
+        spending_purpose,
+        pool_code,
+        pool_name,
+        line_count,
+        source_line
 
     from projects
-    left join pools
-        on projects.document_id = pools.document_id
-        and projects.pool_code = pools.pool_code
-    left join line_counts
-        on projects.document_id = line_counts.document_id
-        and projects.project_code = line_counts.project_code
 
 )
 

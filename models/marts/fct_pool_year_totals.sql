@@ -12,7 +12,7 @@ with reconciled as (
 
 documents as (
 
-    select * from {{ ref('stg_appendix__documents') }}
+    select * from {{ ref('int_documents_enriched') }}
 
 ),
 
@@ -38,10 +38,12 @@ final as (
     select
         {{ natural_key(['with_year_total.document_id', 'with_year_total.pool_code', 'with_year_total.fiscal_year']) }}
             as pool_year_id,
+        {{ natural_key(['with_year_total.document_id', 'with_year_total.pool_code']) }} as pool_key,
         with_year_total.document_id,
         with_year_total.pool_code,
         with_year_total.pool_name,
         with_year_total.fiscal_year,
+        {{ fiscal_year_start('with_year_total.fiscal_year') }} as fiscal_year_start_date,
         with_year_total.computed_amount_tdkk as amount_tdkk,
         with_year_total.computed_amount_tdkk * documents.unit_factor as amount_dkk,
         cast(
@@ -53,7 +55,8 @@ final as (
         with_year_total.amount_row_count as line_count,
         with_year_total.published_amount_tdkk,
         with_year_total.difference_tdkk,
-        with_year_total.reconciliation_status
+        with_year_total.reconciliation_status,
+        documents.is_current as is_current_document
 
     from with_year_total
     left join documents

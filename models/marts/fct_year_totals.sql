@@ -16,13 +16,15 @@ year_totals as (
     select
         document_id,
         fiscal_year,
+        fiscal_year_start_date,
+        is_current_document,
         cast(sum(amount_tdkk) as {{ dbt.type_bigint() }}) as amount_tdkk,
         cast(sum(amount_dkk) as {{ dbt.type_bigint() }}) as amount_dkk,
         cast(sum(case when line_count > 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as pool_count,
         cast(sum(line_count) as {{ dbt.type_bigint() }}) as line_count
 
     from pool_years
-    group by document_id, fiscal_year
+    group by document_id, fiscal_year, fiscal_year_start_date, is_current_document
 
 ),
 
