@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
-.PHONY: run test bench rollback docs lock clean
+.PHONY: run test bench rollback status docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts.pipeline
@@ -31,7 +31,7 @@ lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
 	$(BIN)/python -m pip install --quiet -r requirements.in
 	$(BIN)/python -m pip freeze --exclude-editable | sort -f > requirements.lock
 
-clean:  ## remove build output (not the published warehouse)
+clean:  ## remove build output and the development databases of plain `dbt build` (not the published warehouse)
 	rm -rf target logs .pytest_cache
 
 bench: $(INSTALLED)  ## time the pipeline against hand-written DuckDB at 10k to 10M lines (BENCH_MAX_LINES caps)
@@ -42,3 +42,6 @@ docs: $(INSTALLED)  ## generate the dbt documentation site into target/
 
 rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward)
 	$(BIN)/python -m scripts.publish rollback
+
+status: $(INSTALLED)  ## the current release: when, from which commit and inputs, and whether its files are unchanged
+	$(BIN)/python -m scripts.publish status

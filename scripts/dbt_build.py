@@ -46,17 +46,26 @@ class StageResult:
 
 
 class DbtProject:
-    """One dbt project built into one DuckDB file."""
+    """One dbt project built into two DuckDB files: the build database and the marts database.
+
+    The marts (the BI contract) go into `marts_database`, which is attached to the build
+    database (profiles.yml); seeds, staging, intermediate and failing test rows stay in
+    `database`.
+    """
 
     def __init__(
         self,
         project_dir: Path,
         database: Path,
+        marts_database: Path,
         target_dir: Path,
         dbt_vars: dict[str, str] | None = None,
         input_dir: Path | None = None,
+        environment: dict[str, str] | None = None,
     ):
         self.database = database
+        self.marts_database = marts_database
+        self.environment = environment or {}
         self.input_dir = input_dir
         self.common_args = [
             "--project-dir", str(project_dir),
@@ -78,6 +87,8 @@ class DbtProject:
 
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
+        os.environ["WAREHOUSE_MARTS_PATH"] = str(self.marts_database)
+        os.environ.update(self.environment)
         if self.input_dir is not None:
             os.environ["APPENDIX_FILES_DIR"] = str(self.input_dir)
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])

@@ -1,8 +1,8 @@
 """`make docs`: generate dbt's documentation site into target/.
 
-dbt reads column types for the site from a built database. It is given a copy of the
-published warehouse, so the published file is never opened for writing; when nothing is
-published yet, the pipeline runs first.
+dbt reads column types for the site from built databases. It is given copies of the current
+release's two files (the marts and the build database), so the published release is never
+opened for writing; when nothing is published yet, the pipeline runs first.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ def generate_docs(paths: RunPaths) -> Path | None:
     """Write the site into `paths.target_dir`; return its index, or None when dbt failed."""
     from scripts.dbt_build import DbtProject
 
-    scratch = paths.target_dir / "docs" / paths.warehouse.published.name
-    scratch.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(paths.warehouse.published, scratch)
+    release = paths.warehouse.current_release
+    scratch = paths.target_dir / "docs"
+    scratch.mkdir(parents=True, exist_ok=True)
+    marts, build = scratch / release.marts_name, scratch / release.build_name
+    for source, copy in ((release.marts_database, marts), (release.build_database, build)):
+        shutil.copyfile(source, copy)  # copyfile, not copy: the copy is writable, the release is not
     try:
-        result = DbtProject(paths.project_dir, scratch, paths.target_dir).invoke("docs", "generate", "--static")
+        result = DbtProject(paths.project_dir, build, marts, paths.target_dir).invoke("docs", "generate", "--static")
     finally:
-        scratch.unlink(missing_ok=True)
+        marts.unlink(missing_ok=True)
+        build.unlink(missing_ok=True)
     if not result.success:
         print_line(f"dbt docs generate failed: {result.error}")
         return None
@@ -33,7 +37,7 @@ def generate_docs(paths: RunPaths) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     paths, _ = parse_args(argv)
-    if not paths.warehouse.published.exists():
+    if paths.warehouse.current_release is None:
         print_line("Nothing is published yet: running the pipeline first.")
         exit_code = run(paths)
         if exit_code:

@@ -1,12 +1,14 @@
 """`make run`: check the seeds, build and test aside, validate, export, publish.
 
-Write, audit, publish. dbt builds into a fresh build folder, never into the published file.
-Only when the seed check, every dbt test and the Great Expectations suite have passed does the
-build, with its exports, become the published release, in one atomic step (scripts/publish.py).
-A failed run leaves the published release as it was, says why, and keeps the rejected build
-for inspection until the next run.
+Write, audit, publish. One run at a time holds the warehouse's lock; a second run waits for it
+and says so. dbt builds into a build folder of the run's own, never into the published file.
+Only when the seed check, every dbt test and the Great Expectations suite have passed is the
+build stamped, made read-only, exported and published with its exports, in one atomic step
+(scripts/publish.py). A failed run leaves the published release as it was, says why, and keeps
+the rejected build for inspection until the next run.
 
-Exit codes: 0 published; 1 a check failed; 2 the input files are malformed.
+Exit codes: 0 published; 1 a check failed; 2 the input files are malformed; 3 the run stopped on
+an unexpected error (its traceback is written to a log file, not the terminal).
 """
 
 from __future__ import annotations
@@ -14,22 +16,30 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 import threading
+import traceback
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+import duckdb
+
+from scripts.duckdb_settings import duckdb_limits
 from scripts.export import export_marts
 from scripts.gx_validate import Inputs, ValidatorProcess
-from scripts.publish import Warehouse, add_warehouse_argument, publish, start_build
+from scripts.publish import (
+    Build, Warehouse, add_warehouse_argument, new_release_id, publish, seal, sha256, start_build, writer_lock,
+)
 from scripts.seed_check import check_seeds, declared_seed_columns
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
 
 Reporter = Callable[[str], None]
 
@@ -65,6 +75,19 @@ class RunPaths:
     @property
     def validation_result(self) -> Path:
         return self.target_dir / "gx" / "validation_result.json"
+
+    @property
+    def input_files(self) -> list[Path]:
+        """The files the run reads its tables from: the seed CSVs, or the files read in place."""
+        tables = declared_seed_columns(self.seeds_dir)
+        if self.input_dir is None:
+            return [self.seeds_dir / f"{table}.csv" for table in tables]
+        return [self.input_dir / f"{table}.{self.input_format}" for table in tables]
+
+    def shown_input(self, path: Path) -> str:
+        if self.input_dir is None:
+            return str(path.relative_to(self.project_dir))
+        return str(path)
 
 
 @dataclass
@@ -108,8 +131,6 @@ def shown(path: Path) -> str:
 
 def reconciled_totals(database: Path) -> tuple[int, int]:
     """(reconciled, published) over rpt_reconciliation: the figure the summary quotes."""
-    import duckdb
-
     with duckdb.connect(str(database), read_only=True) as connection:
         reconciled, published = connection.execute(
             """
@@ -129,6 +150,51 @@ def check_inputs(paths: RunPaths) -> list[str]:
     tables = declared_seed_columns(paths.seeds_dir)  # the same tables, read from files
     expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in tables]
     return [f"{path}: is missing; every input table needs its file" for path in expected if not path.exists()]
+
+
+def git_commit(project_dir: Path) -> str:
+    """The commit the project was checked out at, `+changes` when its files differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(project_dir), *args], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+
+    try:
+        if git("rev-parse", "--show-toplevel") != str(project_dir):
+            return "unknown (the project is not a git checkout of its own)"
+        commit = git("rev-parse", "HEAD")
+        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except subprocess.CalledProcessError:
+        return "unknown (the project is not in a git checkout)"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git is not installed or did not answer)"
+
+
+def input_checksums(paths: RunPaths) -> dict[str, str]:
+    return {paths.shown_input(path): f"sha256:{sha256(path)}" for path in paths.input_files}
+
+
+def stamp_release(database: Path) -> dict:
+    """Record the moment of publishing in marts.release_info; return its row, for release.json.
+
+    Called once every check has passed, so a release's `published_at_utc` is never set on a
+    build that was rejected.
+    """
+    published_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    with duckdb.connect(str(database), config=duckdb_limits()) as connection:
+        connection.execute("update marts.release_info set published_at_utc = cast(? as timestamp)", [published_at])
+        cursor = connection.execute("select * from marts.release_info")
+        columns = [description[0] for description in cursor.description]
+        (row,) = cursor.fetchall()
+    info = dict(zip(columns, row))
+    return {
+        "published_at_utc": published_at,
+        "git_commit": info["git_commit"],
+        "dbt_version": info["dbt_version"],
+        "duckdb_version": info["engine_version"],
+        "documents": info["document_ids"].split(", ") if info["document_ids"] else [],
+        "inputs": json.loads(info["input_checksums"]),
+    }
 
 
 class DbtStages:
@@ -169,12 +235,20 @@ def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] |
     `timings`, when given, receives the seconds of each stage, and of dbt's start-up (its
     import and parse) within the seed stage, for `make bench`.
     """
-    with ValidatorProcess() as validator:
-        return run_stages(paths, validator, say, timings)
+    with (
+        writer_lock(paths.warehouse, "make run", say),
+        ValidatorProcess() as validator,
+        ThreadPoolExecutor(max_workers=2) as background,  # checksums, computed while dbt or DuckDB work
+    ):
+        return run_stages(paths, validator, background, say, timings)
 
 
 def run_stages(
-    paths: RunPaths, validator: ValidatorProcess, say: Reporter, timings: dict[str, float] | None
+    paths: RunPaths,
+    validator: ValidatorProcess,
+    background: ThreadPoolExecutor,
+    say: Reporter,
+    timings: dict[str, float] | None,
 ) -> int:
     started = time.monotonic()
     warehouse = paths.warehouse
@@ -204,30 +278,39 @@ def run_stages(
     progress.start("seed")
     validator.start()  # GX imports in its own process while dbt imports and parses in this one
     startup_began = time.monotonic()
+    checksums = background.submit(input_checksums, paths)
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
-    database = start_build(warehouse)
-    kept = f"The rejected build is kept for inspection at {shown(database)}; failing rows are in its schema audit."
-    dbt = DbtProject(paths.project_dir, database, paths.target_dir, dbt_vars=paths.dbt_vars, input_dir=paths.input_dir)
+    build = start_build(warehouse, new_release_id())
+    kept = (
+        f"The rejected build is kept for inspection in {shown(build.folder)}/ until the next run: "
+        f"the marts in {build.marts_name}, failing rows in schema audit of {build.build_name}."
+    )
+    dbt = DbtProject(
+        paths.project_dir, build.build_database, build.marts_database, paths.target_dir,
+        dbt_vars=paths.dbt_vars, input_dir=paths.input_dir,
+        environment={"FUNDING_RELEASE_ID": build.id, "FUNDING_GIT_COMMIT": git_commit(paths.project_dir)},
+    )
     parsed = dbt.invoke("parse")
     progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:
         return reject("dbt could not parse the project", [parsed.error or ""], kept)
     stages = DbtStages(progress, dbt.node_counts())
-    build = dbt.invoke("build", on_event=stages.on_event)
-    if not build.success:
-        details = [build.error] if build.error else []
-        for failure in build.failures:
+    dbt.environment["FUNDING_INPUT_CHECKSUMS"] = json.dumps(checksums.result(), sort_keys=True)
+    built = dbt.invoke("build", on_event=stages.on_event)
+    if not built.success:
+        details = [built.error] if built.error else []
+        for failure in built.failures:
             details.append(f"{failure.name}: {failure.message}")
             details.extend(f"  - {row}" for row in failure.rows)
         return reject("the dbt build failed", details, kept)
     progress.finish(
-        f"{build.count('test', 'pass')}/{build.count('test')} data tests and "
-        f"{build.count('unit_test', 'pass')}/{build.count('unit_test')} unit tests passed"
+        f"{built.count('test', 'pass')}/{built.count('test')} data tests and "
+        f"{built.count('unit_test', 'pass')}/{built.count('unit_test')} unit tests passed"
     )
 
     progress.start("validate")
-    validation = validator.validate(database, paths.inputs, paths.validation_result)
+    validation = validator.validate(build.marts_database, paths.inputs, paths.validation_result)
     if not validation.success:
         return reject(
             "Great Expectations found problems",
@@ -237,12 +320,18 @@ def run_stages(
     progress.finish(f"{validation.successful}/{validation.evaluated} expectations met")
 
     progress.start("export")
-    package = export_marts(database, warehouse.build_exports)
+    reconciled, published = reconciled_totals(build.marts_database)
+    record = stamp_release(build.marts_database)
+    # the databases are final now: hash them while DuckDB writes the exports
+    database_checksums = {
+        path.name: background.submit(sha256, path) for path in (build.marts_database, build.build_database)
+    }
+    package = export_marts(build.marts_database, build.exports, paths.target_dir / "manifest.json")
     progress.finish(f"{len(package['resources'])} files and datapackage.json")
 
     progress.start("publish")
-    reconciled, published = reconciled_totals(database)
-    release = publish(warehouse)
+    seal(build, record, known={name: checksum.result() for name, checksum in database_checksums.items()})
+    release = publish(warehouse, build)
     progress.finish(f"release {release.name} is current")
 
     say("")
@@ -250,9 +339,10 @@ def run_stages(
     say(f"  exports:                     {shown(warehouse.exports)}/ ({len(package['resources'])} files, datapackage.json)")
     if warehouse.previous.is_symlink():
         say(f"  previous release:            {shown(warehouse.previous)} (make rollback restores it)")
-    say(f"  models built:                {build.count('model', 'success')} (seeds loaded: {build.count('seed', 'success')})")
-    say(f"  dbt tests passed:            {build.count('test', 'pass')}/{build.count('test')}"
-        f" (unit tests: {build.count('unit_test', 'pass')}/{build.count('unit_test')})")
+    say(f"  build database (audit):      {shown(warehouse.current_link)}/{build.build_name}")
+    say(f"  models built:                {built.count('model', 'success')} (seeds loaded: {built.count('seed', 'success')})")
+    say(f"  dbt tests passed:            {built.count('test', 'pass')}/{built.count('test')}"
+        f" (unit tests: {built.count('unit_test', 'pass')}/{built.count('unit_test')})")
     say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
     say(f"  time per stage:              {progress.split()}")
@@ -286,10 +376,27 @@ def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
     return paths, args.timings_json
 
 
+def run_reporting_errors(paths: RunPaths, timings: dict[str, float]) -> int:
+    """`run`, with an unexpected error told in one sentence and its traceback kept in a log."""
+    try:
+        return run(paths, timings=timings)
+    except KeyboardInterrupt:
+        print_line(f"Interrupted: nothing was published; {shown(paths.warehouse.published)} is unchanged.")
+        return EXIT_ERROR
+    except Exception as error:  # noqa: BLE001  the one place that turns any error into a message
+        log = paths.target_dir / "logs" / "pipeline-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print_line(f"The run stopped on an unexpected error: {type(error).__name__}: {error}")
+        print_line(f"  Nothing was published; {shown(paths.warehouse.published)} is unchanged.")
+        print_line(f"  The full traceback is in {shown(log)}.")
+        return EXIT_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     paths, timings_path = parse_args(argv)
     timings: dict[str, float] = {}
-    exit_code = run(paths, timings=timings)
+    exit_code = run_reporting_errors(paths, timings)
     if timings_path:
         timings_path.parent.mkdir(parents=True, exist_ok=True)
         # this process's peak, and the largest of its children's: GX's process, which runs

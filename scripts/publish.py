@@ -7,29 +7,47 @@ On disk, beside the published file (here for the default `warehouse/funding.duck
     warehouse/funding.previous.duckdb  -> .funding/previous/funding.duckdb
     warehouse/.funding/current         -> releases/<id>     the one link a publish replaces
     warehouse/.funding/previous        -> releases/<id>
-    warehouse/.funding/releases/<id>/  funding.duckdb and exports/ of one tested build
-    warehouse/.funding/build/          where the next release is built
+    warehouse/.funding/releases/<id>/  one tested build:
+        funding.duckdb                 the marts, the BI contract, and nothing else (read-only)
+        funding_build.duckdb           the build database: seeds (raw), staging, intermediate
+                                       and the tests' failing rows (audit), for auditors
+        exports/                       Parquet and CSV of every mart, datapackage.json
+        release.json                   the release's id, commit, inputs and every file's SHA-256
+    warehouse/.funding/builds/<id>/    where the run <id> builds; one folder per run
+    warehouse/.funding/lock            held by the one run (or rollback) that may write
 
-The database and its exports live in one release folder and go live together when the single
-`current` link is replaced by `rename(2)`, which is atomic: a reader sees the old release or
-the new one, never a mix, and a crash at any point leaves a whole release published. A reader
-with the old file open keeps reading it until it reconnects.
+A release's files go live together when the single `current` link is replaced by `rename(2)`,
+which is atomic: a reader sees the old release or the new one, never a mix, and a crash at any
+point leaves a whole release published. A reader with the old file open keeps reading it until
+it reconnects.
 
-Run as `python -m scripts.publish rollback` to make the previous release current again.
+Run as `python -m scripts.publish rollback` to make the previous release current again, and
+`python -m scripts.publish status` to see the current release and check its files.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import hashlib
+import json
 import os
 import shutil
+import socket
+import stat
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = Path("warehouse/funding.duckdb")
+RELEASE_MANIFEST = "release.json"
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+EXIT_INTACT, EXIT_CHANGED, EXIT_NOTHING_PUBLISHED = 0, 1, 2
 
 
 class PublishError(Exception):
@@ -53,25 +71,20 @@ class Warehouse:
         return self.state_dir / "releases"
 
     @property
+    def builds_dir(self) -> Path:
+        return self.state_dir / "builds"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / "lock"
+
+    @property
     def current_link(self) -> Path:
         return self.state_dir / "current"
 
     @property
     def previous_link(self) -> Path:
         return self.state_dir / "previous"
-
-    @property
-    def build_dir(self) -> Path:
-        return self.state_dir / "build"
-
-    @property
-    def build_database(self) -> Path:
-        """Same file name as the published one, so that the catalog keeps its name."""
-        return self.build_dir / self.published.name
-
-    @property
-    def build_exports(self) -> Path:
-        return self.build_dir / "exports"
 
     @property
     def exports(self) -> Path:
@@ -85,6 +98,107 @@ class Warehouse:
         if not link.is_symlink():
             return None
         return (link.parent / os.readlink(link)).resolve()
+
+    def build_in(self, folder: Path) -> Build:
+        return Build(folder, self.published.name, f"{self.name}_build{self.published.suffix}")
+
+    @property
+    def current_release(self) -> Build | None:
+        folder = self.release_of(self.current_link)
+        return self.build_in(folder) if folder is not None and folder.exists() else None
+
+
+@dataclass(frozen=True)
+class Build:
+    """The files of one build, in its own folder; once published, the folder is a release."""
+
+    folder: Path
+    marts_name: str  # the published file's name, e.g. funding.duckdb
+    build_name: str  # e.g. funding_build.duckdb
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    @property
+    def marts_database(self) -> Path:
+        """The marts alone: the file BI tools read once it is published."""
+        return self.folder / self.marts_name
+
+    @property
+    def build_database(self) -> Path:
+        """Everything else dbt wrote: raw, staging, intermediate, and failing rows in audit."""
+        return self.folder / self.build_name
+
+    @property
+    def exports(self) -> Path:
+        return self.folder / "exports"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / RELEASE_MANIFEST
+
+    def files(self) -> list[Path]:
+        """Every file of the build that its manifest records, databases first."""
+        exported = sorted(path for path in self.exports.rglob("*") if path.is_file()) if self.exports.exists() else []
+        return [self.marts_database, self.build_database, *exported]
+
+
+# --- one writer at a time -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a warehouse's lock, as its holder wrote it into the lock file."""
+
+    pid: int
+    command: str
+    host: str
+    since: str
+
+    def describe(self) -> str:
+        return f"{self.command} (process {self.pid} on {self.host}, started {self.since})"
+
+    @classmethod
+    def read(cls, path: Path) -> Holder | None:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None  # empty, or written by an older run: nothing to name
+
+
+@contextmanager
+def writer_lock(warehouse: Warehouse, command: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the warehouse's lock for the block: one run or rollback writes at a time.
+
+    An exclusive `flock(2)` on `.funding/lock`. When another process holds it, say whose it is
+    and wait for it. The kernel releases the lock when its holder exits, however it exits, so
+    a lock left by a killed run never blocks the next one.
+    """
+    warehouse.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(warehouse.lock_path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = Holder.read(warehouse.lock_path)
+            whom = holder.describe() if holder else "another process"
+            say(f"Waiting for {whom} to finish with {warehouse.published}: one run writes at a time.")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            say("      the other run has finished; going on.")
+        me = Holder(os.getpid(), command, socket.gethostname(), time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(me.__dict__))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+
+
+# --- builds and releases ------------------------------------------------------------------------
 
 
 def replace_link(link: Path, target: str) -> None:
@@ -100,12 +214,22 @@ def ensure_link(link: Path, target: str) -> None:
         replace_link(link, target)
 
 
-def start_build(warehouse: Warehouse) -> Path:
-    """An empty build folder; a rejected or crashed earlier build is removed first."""
-    shutil.rmtree(warehouse.build_dir, ignore_errors=True)
-    warehouse.build_exports.mkdir(parents=True)
+def new_release_id() -> str:
+    """When the run started (UTC), and a random part so that two in one second differ."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{uuid.uuid4().hex[:6]}"
+
+
+def start_build(warehouse: Warehouse, release_id: str) -> Build:
+    """An empty build folder of this run's own. Call it holding the writer lock.
+
+    Builds left by earlier runs are removed first: a rejected one has been kept for inspection
+    until this run, and a crashed one is no one's, since no other run can hold the lock.
+    """
+    shutil.rmtree(warehouse.builds_dir, ignore_errors=True)
+    build = warehouse.build_in(warehouse.builds_dir / release_id)
+    build.exports.mkdir(parents=True)
     adopt_plain_file(warehouse)
-    return warehouse.build_database
+    return build
 
 
 def adopt_plain_file(warehouse: Warehouse) -> None:
@@ -127,16 +251,38 @@ def link_published_paths(warehouse: Warehouse) -> None:
         ensure_link(warehouse.previous, f"{state}/previous/{warehouse.published.name}")
 
 
-def new_release_id() -> str:
-    """When the release was made (UTC), and a random part so that two in one second differ."""
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{uuid.uuid4().hex[:6]}"
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def publish(warehouse: Warehouse) -> Path:
-    """Make the finished build the current release; the current one becomes the previous."""
-    release = warehouse.releases_dir / new_release_id()
+def seal(build: Build, record: dict, known: dict[str, str] | None = None) -> dict:
+    """Make the build's files read-only and write its manifest: `record` and every file's SHA-256.
+
+    Read-only on disk, so that a client that forgets DuckDB's `read_only` fails at once
+    instead of taking the write lock, or changing an audited figure. `known` holds checksums
+    computed already (the exports'), by path relative to the build folder.
+    """
+    known = known or {}
+    checksums = {}
+    for path in build.files():
+        relative = str(path.relative_to(build.folder))
+        checksums[relative] = known.get(relative) or sha256(path)
+        path.chmod(READ_ONLY)
+    manifest = {**record, "release_id": build.id, "files": checksums}
+    build.manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    build.manifest.chmod(READ_ONLY)
+    return manifest
+
+
+def publish(warehouse: Warehouse, build: Build) -> Path:
+    """Make the sealed build the current release; the current one becomes the previous."""
+    release = warehouse.releases_dir / build.id
     warehouse.releases_dir.mkdir(parents=True, exist_ok=True)
-    os.replace(warehouse.build_dir, release)
+    os.replace(build.folder, release)
 
     outgoing = warehouse.release_of(warehouse.current_link)
     replace_link(warehouse.current_link, f"releases/{release.name}")  # the moment of publishing
@@ -168,6 +314,77 @@ def prune_releases(warehouse: Warehouse) -> None:
             shutil.rmtree(release, ignore_errors=True)
 
 
+# --- status ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Status:
+    release: Build
+    manifest: dict
+    changed: list[str]  # files whose bytes no longer match the manifest, or that are missing
+
+    @property
+    def intact(self) -> bool:
+        return not self.changed
+
+
+def release_status(warehouse: Warehouse) -> Status | None:
+    """The current release and whether its files still match their recorded checksums."""
+    release = warehouse.current_release
+    if release is None:
+        return None
+    try:
+        manifest = json.loads(release.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Status(release, {}, [f"{RELEASE_MANIFEST} (missing or unreadable)"])
+    changed = []
+    for relative, expected in manifest.get("files", {}).items():
+        path = release.folder / relative
+        if not path.exists():
+            changed.append(f"{relative} (missing)")
+        elif sha256(path) != expected:
+            changed.append(f"{relative} (its SHA-256 differs from the one recorded at publishing)")
+    recorded = set(manifest.get("files", {}))
+    changed += [
+        f"{relative} (added after publishing)"
+        for path in release.files()
+        if path.exists() and (relative := str(path.relative_to(release.folder))) not in recorded
+    ]
+    return Status(release, manifest, changed)
+
+
+def print_status(warehouse: Warehouse) -> int:
+    status = release_status(warehouse)
+    if status is None:
+        print(f"Nothing is published at {warehouse.published} yet; `make run` publishes.")
+        return EXIT_NOTHING_PUBLISHED
+    manifest = status.manifest
+    print(f"Current release of {warehouse.published}: {status.release.id}")
+    print(f"  published at:   {manifest.get('published_at_utc', '?')} UTC")
+    print(f"  commit:         {manifest.get('git_commit', '?')}")
+    print(f"  built with:     dbt {manifest.get('dbt_version', '?')}, DuckDB {manifest.get('duckdb_version', '?')}")
+    print(f"  documents:      {', '.join(manifest.get('documents', [])) or '?'}")
+    print("  inputs:")
+    for name, checksum in manifest.get("inputs", {}).items():
+        print(f"    {name}  {checksum}")
+    print(f"  files:          {status.release.folder}")
+    print(f"  build database: {status.release.build_database} (raw, staging, intermediate, audit)")
+    previous = warehouse.release_of(warehouse.previous_link)
+    if previous is not None:
+        print(f"  previous:       {previous.name} (`make rollback` restores it)")
+    if status.intact:
+        print(f"OK: all {len(manifest['files'])} files match the checksums recorded when they were published.")
+        return EXIT_INTACT
+    print("CHANGED: the release no longer is what was published:")
+    for change in status.changed:
+        print(f"  {change}")
+    print("Publish again with `make run`, or `make rollback` to the previous release.")
+    return EXIT_CHANGED
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
 def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
     """`--warehouse`, the published file, as every command that works on releases takes it."""
     parser.add_argument(
@@ -178,15 +395,18 @@ def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Manage the published warehouse's releases.")
-    parser.add_argument("command", choices=["rollback"])
+    parser.add_argument("command", choices=["rollback", "status"])
     add_warehouse_argument(parser)
     args = parser.parse_args(argv)
     warehouse = Warehouse(args.warehouse)
-    try:
-        release = rollback(warehouse)
-    except PublishError as error:
-        print(f"Nothing rolled back: {error}.", file=sys.stderr)
-        return 1
+    if args.command == "status":
+        return print_status(warehouse)
+    with writer_lock(warehouse, "make rollback", print):
+        try:
+            release = rollback(warehouse)
+        except PublishError as error:
+            print(f"Nothing rolled back: {error}.", file=sys.stderr)
+            return 1
     print(f"Rolled back: {warehouse.published} is release {release.name} again.")
     print(f"The release it replaced is kept as {warehouse.previous}; `make rollback` again rolls forward.")
     return 0

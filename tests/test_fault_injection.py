@@ -10,6 +10,7 @@ that the failed run leaves that file byte for byte as it was.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -294,8 +295,11 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
     assert "Traceback" not in result.output
     assert sha256(published) == checksum, "a failed run changed the published warehouse"
     if exit_code == 1:  # a rejected build is kept, and the output says where
-        build = result.paths.warehouse.build_database
-        assert build.exists() and f"kept for inspection at {build}" in result.output
+        kept = re.search(r"kept for inspection in (\S+)/ until the next run", result.output)
+        assert kept, result.output
+        build = result.paths.warehouse.build_in(Path(kept.group(1)))
+        assert build.folder.parent == result.paths.warehouse.builds_dir
+        assert build.build_database.exists() and build.marts_database.exists()
 
 
 @pytest.mark.pipeline

@@ -1,0 +1,103 @@
+"""A plain `dbt build`, as CI runs it, never touches the published release.
+
+dbt is run as a user would run it: the command line, from the project folder, with the
+committed profile and none of the pipeline's environment variables. One project copy, with a
+release published in it, goes through three builds in order: a clean one, one after a seed's
+columns were reordered, and one with a corrupted amount.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import sha256
+from seed_files import copy_project, seed_path, seed_rows, write_rows
+
+DBT = Path(sys.executable).parent / "dbt"
+PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET", "FUNDING_RELEASE_ID")
+
+
+def dbt_build(project: Path) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key not in PIPELINE_VARIABLES}
+    return subprocess.run(
+        [str(DBT), "build", "--profiles-dir", ".", "--no-use-colors"],
+        cwd=project, env=environment, capture_output=True, text=True, timeout=600,
+    )
+
+
+def reorder_columns(path: Path) -> None:
+    """Write the CSV with its columns in reverse order; the values stay with their headers."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([list(reversed(row)) for row in rows])
+
+
+@dataclass
+class Builds:
+    published: Path
+    checksum_before: str
+    clean: subprocess.CompletedProcess
+    reordered: subprocess.CompletedProcess
+    corrupted: subprocess.CompletedProcess
+    checksum_after: str
+    development_marts: Path
+    corrupted_line: str
+
+
+@pytest.fixture(scope="module")
+def builds(built, tmp_path_factory) -> Builds:
+    project = copy_project(tmp_path_factory.mktemp("dbt-build"))
+    warehouse = project / "warehouse"
+    import shutil
+
+    shutil.copytree(built.paths.warehouse.published.parent, warehouse, symlinks=True)
+    published = warehouse / built.paths.warehouse.published.name
+    before = sha256(published)
+
+    clean = dbt_build(project)
+    reorder_columns(seed_path(project, "amounts"))
+    reordered = dbt_build(project)
+    rows = seed_rows(project, "amounts")
+    rows[0]["amount_tdkk"] = str(int(rows[0]["amount_tdkk"]) + 900)  # a digit typed wrong
+    write_rows(seed_path(project, "amounts"), rows)
+    corrupted = dbt_build(project)
+    return Builds(published, before, clean, reordered, corrupted, sha256(published),
+                  project / "target" / "dev_marts.duckdb", rows[0]["line_code"])
+
+
+@pytest.mark.pipeline
+def test_a_clean_dbt_build_passes_in_a_development_database(builds):
+    assert builds.clean.returncode == 0, builds.clean.stdout[-3000:]
+    with duckdb.connect(str(builds.development_marts), read_only=True) as connection:
+        (release_id,) = connection.execute("select release_id from marts.release_info").fetchone()
+    assert release_id == "development"
+
+
+@pytest.mark.pipeline
+def test_a_second_build_after_a_seed_reordered_its_columns_passes(builds):
+    assert builds.reordered.returncode == 0, builds.reordered.stdout[-3000:]
+
+
+@pytest.mark.pipeline
+def test_a_corrupted_seed_fails_the_build(builds):
+    assert builds.corrupted.returncode != 0
+    assert "line_totals_match_published" in builds.corrupted.stdout
+    with duckdb.connect(str(builds.development_marts), read_only=True) as connection:
+        (status,) = connection.execute(
+            "select reconciliation_status from marts.rpt_reconciliation"
+            " where total_scope = 'line' and line_code = ?", [builds.corrupted_line]).fetchone()
+    assert status == "mismatch"  # the development database did take the bad figure
+
+
+@pytest.mark.pipeline
+def test_no_dbt_build_touches_the_published_release(builds):
+    assert builds.checksum_after == builds.checksum_before

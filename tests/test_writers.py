@@ -1,0 +1,121 @@
+"""One writer at a time: runs and rollbacks take the warehouse's lock, wait for it, and name its holder.
+
+The lock is tried with real processes: a holder in a child process that the test releases or
+kills, and two whole pipeline runs started two seconds apart on one warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scripts.publish import Warehouse, writer_lock
+from seed_files import PROJECT_DIR, seed_rows
+
+HOLDER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from scripts.publish import Warehouse, writer_lock
+    with writer_lock(Warehouse(Path(sys.argv[1])), "the test's holder", print):
+        print("holding", flush=True)
+        sys.stdin.readline()
+""")
+
+
+def start_holder(warehouse: Warehouse) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(warehouse.published)],
+        cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "warehouse" / "funding.duckdb")
+
+
+def test_a_second_writer_waits_and_names_the_holder(warehouse):
+    holder = start_holder(warehouse)
+    said: list[str] = []
+    started = time.monotonic()
+    releaser = subprocess.Popen(["sh", "-c", f"sleep 1; kill -TERM {holder.pid}"])
+    with writer_lock(warehouse, "the waiting writer", said.append):
+        waited = time.monotonic() - started
+    releaser.wait()
+    holder.wait(timeout=30)
+    assert waited >= 0.5, "the second writer did not wait"
+    assert said[0].startswith(f"Waiting for the test's holder (process {holder.pid} on ")
+    assert str(warehouse.published) in said[0]
+
+
+def test_a_lock_left_by_a_killed_holder_does_not_block(warehouse):
+    holder = start_holder(warehouse)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=30)
+    said: list[str] = []
+    with writer_lock(warehouse, "the next writer", said.append):
+        pass
+    assert said == [], "a dead holder's lock made the next writer wait"
+
+
+def test_a_free_lock_is_taken_without_a_word(warehouse):
+    said: list[str] = []
+    with writer_lock(warehouse, "the only writer", said.append):
+        assert warehouse.lock_path.exists()
+    assert said == []
+
+
+def test_rollback_waits_for_a_run(warehouse):
+    holder = start_holder(warehouse)
+    rollback = subprocess.Popen(
+        [sys.executable, "-m", "scripts.publish", "rollback", "--warehouse", str(warehouse.published)],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(1)
+    assert rollback.poll() is None, "rollback did not wait for the lock"
+    holder.stdin.write("done\n")
+    holder.stdin.flush()
+    holder.wait(timeout=30)
+    stdout, stderr = rollback.communicate(timeout=60)
+    assert f"Waiting for the test's holder (process {holder.pid}" in stdout
+    assert "no previous release" in stderr and "Traceback" not in stderr
+
+
+def start_run(project: Path) -> subprocess.Popen:
+    published = project / "warehouse" / "funding.duckdb"
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.mark.pipeline
+def test_two_runs_two_seconds_apart_both_publish_one_after_the_other(project_copy: Path):
+    first = start_run(project_copy)
+    time.sleep(2)
+    second = start_run(project_copy)
+    first_output, _ = first.communicate(timeout=600)
+    second_output, _ = second.communicate(timeout=600)
+
+    for output in (first_output, second_output):
+        assert "Traceback" not in output, output
+    assert (first.returncode, second.returncode) == (0, 0), first_output + second_output
+    assert f"Waiting for make run (process {first.pid} on " in second_output
+    warehouse = Warehouse(project_copy / "warehouse" / "funding.duckdb")
+    first_release = first_output.split("(release ")[-1].split(")")[0]
+    assert warehouse.release_of(warehouse.previous_link).name == first_release
+    expected = len(seed_rows(project_copy, "published_totals"))
+    with duckdb.connect(str(warehouse.published), read_only=True) as connection:
+        statuses = connection.execute(
+            "select reconciliation_status, count(*) from marts.rpt_reconciliation group by all").fetchall()
+    assert statuses == [("reconciled", expected)]
