@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+import duckdb
 import pytest
 
 from conftest import run_pipeline, sha256
@@ -316,7 +317,23 @@ def test_seed_check_rejects(corrupt: Corruption, project_copy: Path, published_b
 @pytest.mark.pipeline
 def test_a_second_document_that_adds_up_needs_no_model_change(project_copy: Path):
     published_count = len(seed_rows(project_copy, "published_totals"))
-    add_revision(project_copy)
+    original = seed_rows(project_copy, "documents")[0]["document_id"]
+    revision = add_revision(project_copy)
     result = run_pipeline(project_copy)
     assert result.exit_code == 0, result.output
     assert f"published totals reconciled: {2 * published_count}/{2 * published_count}" in result.output
+
+    # the revision supersedes the original: only its figures are current, in every fact
+    with duckdb.connect(str(result.paths.warehouse.published), read_only=True) as connection:
+        documents = connection.execute(
+            "select document_id, is_current, superseded_by_document_id from marts.dim_documents order by all"
+        ).fetchall()
+        current_in_facts = {
+            table: connection.execute(
+                f"select document_id, bool_and(is_current_document), bool_or(is_current_document)"
+                f" from marts.{table} group by document_id order by document_id").fetchall()
+            for table in ("fct_allocations", "fct_pool_year_totals", "fct_year_totals")
+        }
+    assert documents == sorted([(original, False, revision), (revision, True, None)])
+    for table, flags in current_in_facts.items():
+        assert flags == sorted([(original, False, False), (revision, True, True)]), table
