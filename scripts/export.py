@@ -8,8 +8,8 @@ The descriptor is a Tabular Data Package that `frictionless validate` passes, Pa
 included, and in content a Fiscal Data Package (FDP_VERSION, named in the descriptor, as
 frictionless cannot check the FDP profile offline):
 - each resource's schema: its fields with the descriptions of the dbt YAML, its primary key
-  and its foreign keys as the YAML's constraints declare them (each to the referenced mart's
-  file of the same format), and the file's row count, size and checksum;
+  and its foreign keys as the YAML declares them, in constraints or in column meta (each to
+  the referenced mart's file of the same format), and the file's row count, size and checksum;
 - the FDP `model`: every amount column (column meta `measure`) is a measure with its own
   currency, factor, phase and direction, and every column with meta `dimension` an attribute
   of a dimension of that type. Currency, unit factor and budget phase are read from
@@ -127,13 +127,31 @@ def mart_specs(manifest_path: Path) -> dict[str, MartSpec]:
     return {node["name"]: mart_spec(node, models_by_relation) for node in marts}
 
 
+def column_keys(name: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """A column's keys declared in meta, in the shape of dbt's constraints.
+
+    The marts as large as the input declare their keys in column meta, `primary_key: true` and
+    `foreign_key: <mart>.<column>`, instead of enforced constraints, whose index DuckDB keeps
+    in memory (see the header of models/marts/_marts__models.yml). The exports take both alike.
+    """
+    keys: list[dict[str, Any]] = []
+    if meta.get("primary_key"):
+        keys.append({"type": "primary_key", "columns": [name]})
+    if meta.get("foreign_key"):
+        mart, column = meta["foreign_key"].split(".", 1)
+        keys.append({"type": "foreign_key", "columns": [name], "mart": mart, "to_columns": [column]})
+    return keys
+
+
 def mart_spec(node: dict[str, Any], models_by_relation: dict[str, str]) -> MartSpec:
-    """A mart's YAML; a constraint may stand on its column or, naming its columns, on the model."""
+    """A mart's YAML: a key stands in a column's constraints or meta, or on the model naming its columns."""
     columns = node["columns"]
+    meta = {name: column.get("meta") or {} for name, column in columns.items()}
     constraints = [
-        {**constraint, "columns": [name]}
+        key
         for name, column in columns.items()
-        for constraint in column.get("constraints", [])
+        for key in [{**constraint, "columns": [name]} for constraint in column.get("constraints", [])]
+        + column_keys(name, meta[name])
     ] + list(node.get("constraints", []))
 
     def columns_of(kind: str) -> list[str]:
@@ -141,7 +159,9 @@ def mart_spec(node: dict[str, Any], models_by_relation: dict[str, str]) -> MartS
 
     foreign_keys = [
         ForeignKey(
-            constraint["columns"], referenced_model(constraint["to"], models_by_relation), constraint["to_columns"]
+            constraint["columns"],
+            constraint.get("mart") or referenced_model(constraint["to"], models_by_relation),
+            constraint["to_columns"],
         )
         for constraint in constraints
         if constraint["type"] == "foreign_key"
@@ -150,7 +170,7 @@ def mart_spec(node: dict[str, Any], models_by_relation: dict[str, str]) -> MartS
         name=node["name"],
         description=clean(node.get("description")),
         column_descriptions={name: clean(column.get("description")) for name, column in columns.items()},
-        column_meta={name: column.get("meta") or {} for name, column in columns.items()},
+        column_meta=meta,
         required=frozenset(columns_of("not_null")),
         primary_key=columns_of("primary_key"),
         foreign_keys=foreign_keys,

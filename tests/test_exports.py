@@ -100,13 +100,27 @@ def errors_of(report) -> list[tuple[str, str]]:
     return [(task.name, error.type) for task in report.tasks for error in task.errors]
 
 
-def constraint_columns(node: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (name, constraint)
-        for name, column in node["columns"].items()
-        for constraint in column["constraints"]
-        if constraint["type"] == kind
-    ]
+def yaml_keys(
+    node: dict[str, Any], model_by_relation: dict[str, str]
+) -> tuple[list[str], set[tuple[str, str, str]]]:
+    """A mart's primary key columns and (column, mart, mart column) foreign keys.
+
+    Declared in contract constraints, or in column meta for the marts as large as the input
+    (`primary_key: true`, `foreign_key: <mart>.<column>`; see models/marts/_marts__models.yml).
+    """
+    primary, foreign = [], set()
+    for name, column in node["columns"].items():
+        for constraint in column["constraints"]:
+            if constraint["type"] == "primary_key":
+                primary.append(name)
+            elif constraint["type"] == "foreign_key":
+                foreign.add((name, model_by_relation[constraint["to"]], constraint["to_columns"][0]))
+        if column["meta"].get("primary_key"):
+            primary.append(name)
+        if column["meta"].get("foreign_key"):
+            mart, mart_column = column["meta"]["foreign_key"].split(".", 1)
+            foreign.add((name, mart, mart_column))
+    return primary, foreign
 
 
 def the_value_or_all(values) -> Any:
@@ -299,23 +313,24 @@ def test_every_field_has_the_description_of_the_yaml(package, mart_nodes):
             assert field["description"], f"{resource['name']}.{field['name']} has no description"
 
 
-def test_primary_and_foreign_keys_are_the_yamls_constraints(package, mart_nodes, model_by_relation):
-    formats = {(mart_of(resource), resource["format"]) for resource in package["resources"]}
+def test_primary_and_foreign_keys_are_the_yamls(package, mart_nodes, model_by_relation):
+    """Keys in constraints and keys in meta alike; each foreign key to the file of the same format."""
+    all_foreign = set()
     for resource in package["resources"]:
-        node = mart_nodes[mart_of(resource)]
+        primary, foreign = yaml_keys(mart_nodes[mart_of(resource)], model_by_relation)
         schema = resource["schema"]
-        assert schema["primaryKey"] == [name for name, _ in constraint_columns(node, "primary_key")]
-        assert schema["primaryKey"], f"{resource['name']} has no primary key"
-        expected = []
-        for name, constraint in constraint_columns(node, "foreign_key"):
-            target = model_by_relation[constraint["to"]]
-            assert (target, resource["format"]) in formats
-            expected.append({
-                "fields": [name],
-                "reference": {"resource": f"{target}_{resource['format']}", "fields": constraint["to_columns"]},
-            })
-        assert schema.get("foreignKeys", []) == expected, resource["name"]
-    assert any(resource["schema"].get("foreignKeys") for resource in package["resources"])
+        assert schema["primaryKey"] == primary and primary, resource["name"]
+        expected = {
+            (column, f"{mart}_{resource['format']}", mart_column) for column, mart, mart_column in foreign
+        }
+        described = {
+            (key["fields"][0], key["reference"]["resource"], key["reference"]["fields"][0])
+            for key in schema.get("foreignKeys", [])
+        }
+        assert described == expected, resource["name"]
+        assert all(len(key["fields"]) == 1 for key in schema.get("foreignKeys", []))
+        all_foreign |= foreign
+    assert all_foreign
 
 
 def test_fiscal_period_spans_the_fiscal_years_in_the_data(built, package):
@@ -386,8 +401,8 @@ def test_a_budget_phase_unknown_to_the_fiscal_data_package_is_an_error():
         fdp_phase("forecast")
 
 
-def test_manifest_keys_are_read_from_relations_and_refs(tmp_path):
-    """dbt 1.11 writes a foreign key's `to` as the relation; an unrendered ref() is read too."""
+def test_manifest_keys_are_read_from_constraints_and_meta(tmp_path):
+    """dbt 1.11 writes a foreign key's `to` as the relation; an unrendered ref() and meta keys are read too."""
     def node(name: str, columns: dict[str, Any]) -> dict[str, Any]:
         return {
             "resource_type": "model", "name": name, "fqn": ["project", "marts", name],
@@ -406,6 +421,10 @@ def test_manifest_keys_are_read_from_relations_and_refs(tmp_path):
             "other_key": column("To other.", ref_fk),
         }),
         "model.project.dim": node("dim", {"dim_key": column("Key.", {"type": "primary_key"})}),
+        "model.project.big": node("big", {
+            "big_id": {**column("Key, tested."), "meta": {"primary_key": True}},
+            "dim_key": {**column("To dim, tested."), "meta": {"foreign_key": "dim.dim_key", "dimension": "other"}},
+        }),
     }}
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest), encoding="utf-8")
@@ -416,3 +435,5 @@ def test_manifest_keys_are_read_from_relations_and_refs(tmp_path):
         ForeignKey(["other_key"], "other", ["other_key"]),
     ]
     assert fct.description == "fct." and fct.column_descriptions["id"] == "Key."
+    big = mart_specs(path)["big"]
+    assert big.primary_key == ["big_id"] and big.foreign_keys == [ForeignKey(["dim_key"], "dim", ["dim_key"])]
