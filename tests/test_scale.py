@@ -100,6 +100,10 @@ def test_the_baseline_comparison_sees_a_changed_value_a_swapped_value_or_type(tm
         " order by line_code limit 1 offset 1) as second"
         " where r.total_scope = 'line' and r.line_code in (first.line_code, second.line_code)",
         "retyped": "alter table marts.dim_pools alter line_count type hugeint",
+        # the release's document lists are data; its id, times and versions belong to one run
+        "documents_listed": "update marts.release_info set current_document_ids = ''",
+        "restamped": "update marts.release_info set release_id = 'another run', git_commit = 'abc',"
+        " built_at_utc = built_at_utc + interval 1 hour",
     }
     run_baseline(tmp_path / "input", tmp_path / "clean.duckdb")
     for name, corruption in corruptions.items():
@@ -110,6 +114,8 @@ def test_the_baseline_comparison_sees_a_changed_value_a_swapped_value_or_type(tm
     assert differing_marts(tmp_path / "clean.duckdb", tmp_path / "changed.duckdb") == ["fct_allocations"]
     assert differing_marts(tmp_path / "clean.duckdb", tmp_path / "swapped.duckdb") == ["rpt_reconciliation"]
     assert differing_marts(tmp_path / "clean.duckdb", tmp_path / "retyped.duckdb") == ["dim_pools"]
+    assert differing_marts(tmp_path / "clean.duckdb", tmp_path / "documents_listed.duckdb") == ["release_info"]
+    assert differing_marts(tmp_path / "clean.duckdb", tmp_path / "restamped.duckdb") == []
 
 
 @pytest.mark.pipeline
