@@ -32,6 +32,7 @@ from statistics import median
 import duckdb
 
 from scripts.generate_appendices import INJECTED_ERRORS
+from scripts.publish import Warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BENCH_DIR = PROJECT_DIR / "target" / "bench"
@@ -121,17 +122,31 @@ def measure(command: list[str]) -> Measured:
     return Measured(seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
 
 
+def warehouse_of(work: Path, name: str) -> Warehouse:
+    """The published path a run named `name` is given (`--warehouse`), and the layout beside it."""
+    return Warehouse(work / name / "funding.duckdb")
+
+
 def pipeline_command(input_dir: Path, work: Path, name: str) -> list[str]:
     return [
         sys.executable, "-m", "scripts.pipeline", "--input-dir", str(input_dir),
-        "--warehouse", str(work / name / "funding.duckdb"), "--target-dir", str(work / name / "target"),
+        "--warehouse", str(warehouse_of(work, name).published), "--target-dir", str(work / name / "target"),
         "--timings-json", str(work / name / "timings.json"),
     ]
 
 
-def count_caught(rejected_build: Path) -> int:
-    """Failing rows of the three reconciliation tests, as stored in the rejected build."""
-    with duckdb.connect(str(rejected_build), read_only=True) as connection:
+def count_caught(warehouse: Warehouse) -> int:
+    """Failing rows of the three reconciliation tests, as stored in the rejected build.
+
+    A rejected build is kept in its own folder, named by its release id, under the state
+    directory's builds/ until the next run; the tests' failing rows are in its build database,
+    schema audit. No rejected build (the run crashed before it built) catches nothing.
+    """
+    kept = sorted(warehouse.builds_dir.iterdir()) if warehouse.builds_dir.is_dir() else []
+    if not kept:
+        return 0
+    build_database = warehouse.build_in(kept[-1]).build_database  # ids start with the time: the last is the newest
+    with duckdb.connect(str(build_database), read_only=True) as connection:
         return sum(connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS)
 
 
@@ -169,12 +184,14 @@ def bench_size(lines: int, repeats: int) -> SizeResult:
     injected = json.loads((wrong / INJECTED_ERRORS).read_text())
 
     pairs = [measure_pair(clean, work, pipeline_first=index % 2 == 1) for index in range(repeats)]
+    # no earlier run's rejected build may stand in for this one's
+    shutil.rmtree(work / "pipeline-wrong", ignore_errors=True)
     wrong_run = measure(pipeline_command(wrong, work, "pipeline-wrong"))
-    caught = count_caught(work / "pipeline-wrong" / ".funding" / "build" / "funding.duckdb")
+    caught = count_caught(warehouse_of(work, "pipeline-wrong"))
     amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
     # in a child, like everything heavy: this process's peak would carry over to the next children
     compared = subprocess.run(
-        [sys.executable, "-m", "scripts.bench.baseline", "--compare", str(work / "baseline.duckdb"), str(work / "pipeline" / "funding.duckdb")],
+        [sys.executable, "-m", "scripts.bench.baseline", "--compare", str(work / "baseline.duckdb"), str(warehouse_of(work, "pipeline").published)],
         cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
     )
     differing = json.loads(compared.stdout)["differing_marts"]
