@@ -16,7 +16,8 @@ import pytest
 from seed_files import seed_rows
 
 BI_CONTRACT = {
-    "fct_allocations", "dim_projects", "dim_pools", "fct_pool_year_totals", "fct_year_totals", "rpt_reconciliation",
+    "fct_allocations", "dim_projects", "dim_pools", "dim_documents", "fct_pool_year_totals", "fct_year_totals",
+    "rpt_reconciliation", "release_info",
 }
 
 
