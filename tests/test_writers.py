@@ -119,3 +119,19 @@ def test_two_runs_two_seconds_apart_both_publish_one_after_the_other(project_cop
         statuses = connection.execute(
             "select reconciliation_status, count(*) from marts.rpt_reconciliation group by all").fetchall()
     assert statuses == [("reconciled", expected)]
+
+
+def test_an_unexpected_error_is_one_sentence_and_a_log_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from scripts import pipeline
+
+    def fail(paths, timings):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pipeline, "run", fail)
+    paths = pipeline.RunPaths(PROJECT_DIR, Warehouse(tmp_path / "warehouse" / "funding.duckdb"), tmp_path / "target")
+    assert pipeline.run_reporting_errors(paths, {}) == pipeline.EXIT_ERROR
+    printed = capsys.readouterr().out
+    assert "The run stopped on an unexpected error: OSError: No space left on device" in printed
+    assert "Traceback" not in printed
+    log = tmp_path / "target" / "logs" / "pipeline-error.log"
+    assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in printed
