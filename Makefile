@@ -14,7 +14,7 @@ run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding
 	$(BIN)/python -m scripts.pipeline
 
 test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
-	DUCKDB1_PYTHON=$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
+	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
 
 $(INSTALLED): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version'

@@ -28,7 +28,6 @@ Files are written into the build folder and go live with the database in the sam
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Any
 import duckdb
 
 from scripts.duckdb_settings import duckdb_limits
+from scripts.publish import sha256
 
 MARTS_SCHEMA = "marts"
 MARTS_FOLDER = "marts"  # the models/ subfolder whose models are the marts
@@ -184,14 +184,6 @@ def field_type(duckdb_type: str) -> str:
     if duckdb_type.startswith("DECIMAL"):
         return "number"
     return FIELD_TYPES.get(duckdb_type, "string")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def relation(connection: duckdb.DuckDBPyConnection, mart: str) -> str:

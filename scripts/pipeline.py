@@ -330,7 +330,10 @@ def run_stages(
     progress.finish(f"{len(package['resources'])} files and datapackage.json")
 
     progress.start("publish")
-    seal(build, record, known={name: checksum.result() for name, checksum in database_checksums.items()})
+    # the exports' checksums were taken as they were written, and the descriptor holds them
+    known = {f"{build.exports.name}/{item['path']}": item["hash"].removeprefix("sha256:") for item in package["resources"]}
+    known.update({name: checksum.result() for name, checksum in database_checksums.items()})
+    seal(build, record, known)
     release = publish(warehouse, build)
     progress.finish(f"release {release.name} is current")
 

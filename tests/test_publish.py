@@ -10,13 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from scripts.publish import PublishError, Warehouse, publish, rollback, start_build
+from scripts.publish import Build, PublishError, Warehouse, new_release_id, publish, rollback, start_build
 
 
-def build(warehouse: Warehouse, content: str) -> None:
-    database = start_build(warehouse)
-    database.write_text(content)
-    (warehouse.build_exports / "export.csv").write_text(content)
+def build(warehouse: Warehouse, content: str) -> Build:
+    started = start_build(warehouse, new_release_id())
+    for database in (started.marts_database, started.build_database):
+        database.write_text(content)
+    (started.exports / "export.csv").write_text(content)
+    return started
+
+
+def build_and_publish(warehouse: Warehouse, content: str) -> Path:
+    return publish(warehouse, build(warehouse, content))
 
 
 @pytest.fixture
@@ -25,8 +31,7 @@ def warehouse(tmp_path: Path) -> Warehouse:
 
 
 def test_first_publish_makes_database_and_exports_current(warehouse):
-    build(warehouse, "first")
-    publish(warehouse)
+    build_and_publish(warehouse, "first")
     assert warehouse.published.read_text() == "first"
     assert (warehouse.exports / "export.csv").read_text() == "first"
     assert not warehouse.previous.exists()
@@ -34,24 +39,21 @@ def test_first_publish_makes_database_and_exports_current(warehouse):
 
 def test_second_publish_keeps_the_first_as_previous(warehouse):
     for content in ("first", "second"):
-        build(warehouse, content)
-        publish(warehouse)
+        build_and_publish(warehouse, content)
     assert warehouse.published.read_text() == "second"
     assert warehouse.previous.read_text() == "first"
 
 
 def test_only_current_and_previous_releases_are_kept(warehouse):
     for content in ("first", "second", "third"):
-        build(warehouse, content)
-        publish(warehouse)
+        build_and_publish(warehouse, content)
     kept = sorted((release / warehouse.published.name).read_text() for release in warehouse.releases_dir.iterdir())
     assert kept == ["second", "third"]
 
 
 def test_rollback_restores_the_previous_and_twice_rolls_forward(warehouse):
     for content in ("first", "second"):
-        build(warehouse, content)
-        publish(warehouse)
+        build_and_publish(warehouse, content)
     rollback(warehouse)
     assert (warehouse.published.read_text(), (warehouse.exports / "export.csv").read_text()) == ("first", "first")
     assert warehouse.previous.read_text() == "second"
@@ -60,38 +62,59 @@ def test_rollback_restores_the_previous_and_twice_rolls_forward(warehouse):
 
 
 def test_rollback_without_a_previous_release_says_so(warehouse):
-    build(warehouse, "first")
-    publish(warehouse)
+    build_and_publish(warehouse, "first")
     with pytest.raises(PublishError, match="no previous release"):
         rollback(warehouse)
     assert warehouse.published.read_text() == "first"
 
 
 def test_a_stale_build_never_blocks_the_next(warehouse):
-    build(warehouse, "first")
-    publish(warehouse)
-    build(warehouse, "crashed half way")  # never published
-    (warehouse.build_dir / "funding.duckdb.wal").write_text("left by a killed process")
-    build(warehouse, "second")
-    assert sorted(path.name for path in warehouse.build_dir.iterdir()) == ["exports", "funding.duckdb"]
-    publish(warehouse)
+    build_and_publish(warehouse, "first")
+    crashed = build(warehouse, "crashed half way")  # never published
+    (crashed.folder / "funding.duckdb.wal").write_text("left by a killed process")
+    second = build(warehouse, "second")
+    assert [path.name for path in warehouse.builds_dir.iterdir()] == [second.id]
+    assert sorted(path.name for path in second.folder.iterdir()) == ["exports", "funding.duckdb", "funding_build.duckdb"]
+    publish(warehouse, second)
     assert warehouse.published.read_text() == "second"
 
 
 def test_a_plain_published_file_is_adopted_as_a_release(warehouse):
     warehouse.published.parent.mkdir(parents=True)
     warehouse.published.write_text("published before releases existed")
-    build(warehouse, "new")
+    new = build(warehouse, "new")
     assert warehouse.published.read_text() == "published before releases existed"
-    publish(warehouse)
+    publish(warehouse, new)
     assert warehouse.published.read_text() == "new"
     assert warehouse.previous.read_text() == "published before releases existed"
 
 
 def test_publish_leaves_no_temporary_links(warehouse):
     for content in ("first", "second"):
-        build(warehouse, content)
-        publish(warehouse)
+        build_and_publish(warehouse, content)
     rollback(warehouse)
     leftovers = [path.name for path in warehouse.state_dir.iterdir() if path.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_publish_moves_only_its_own_build(warehouse):
+    build_and_publish(warehouse, "first")
+    mine = build(warehouse, "mine")
+    release = publish(warehouse, mine)
+    assert release.name == mine.id and not mine.folder.exists()
+    assert warehouse.published.read_text() == "mine"
+
+
+def test_seal_makes_every_file_read_only_and_records_its_checksum(warehouse):
+    from scripts.publish import release_status, seal
+
+    sealed = build(warehouse, "sealed")
+    manifest = seal(sealed, {"git_commit": "abc"})
+    publish(warehouse, sealed)
+    assert set(manifest["files"]) == {"funding.duckdb", "funding_build.duckdb", "exports/export.csv"}
+    release = warehouse.current_release
+    assert all(path.stat().st_mode & 0o222 == 0 for path in [*release.files(), release.manifest])
+    assert release_status(warehouse).intact
+    extra = release.exports / "added.csv"
+    extra.write_text("not published")
+    assert release_status(warehouse).changed == ["exports/added.csv (added after publishing)"]
