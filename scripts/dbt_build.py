@@ -72,7 +72,7 @@ class DbtProject:
             "--profiles-dir", str(project_dir),
             "--target-path", str(target_dir),
             "--log-path", str(target_dir / "logs"),
-            "--quiet",
+            "--log-level", "none",  # the console is the pipeline's; dbt's own log is in target/logs
             "--no-use-colors",
         ]
         if dbt_vars:
@@ -94,6 +94,8 @@ class DbtProject:
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
         outcome = runner.invoke([command, *args, *self.common_args])
         release_duckdb_file()
+        if isinstance(outcome.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt  # dbt caught Ctrl-C; the run stops as interrupted, not as failed
 
         if command == "parse":
             self.manifest = outcome.result if outcome.success else None

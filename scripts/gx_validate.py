@@ -294,9 +294,11 @@ class ValidatorProcess:
         self._child: subprocess.Popen | None = None
 
     def start(self) -> None:
+        # a session of its own: Ctrl-C in the terminal interrupts the run, which stops this
+        # child itself (`close`), instead of the child printing its own traceback
         self._child = subprocess.Popen(
             [sys.executable, "-m", "scripts.gx_validate", "--serve"],
-            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
         )
 
     def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:

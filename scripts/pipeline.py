@@ -8,7 +8,7 @@ build stamped, made read-only, exported and published with its exports, in one a
 the rejected build for inspection until the next run.
 
 Exit codes: 0 published; 1 a check failed; 2 the input files are malformed; 3 the run stopped on
-an unexpected error (its traceback is written to a log file, not the terminal).
+an unexpected error (its traceback is written to a log file, not the terminal); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ from scripts.duckdb_settings import duckdb_limits
 from scripts.export import export_marts
 from scripts.gx_validate import Inputs, ValidatorProcess
 from scripts.publish import (
-    Build, Warehouse, add_warehouse_argument, new_release_id, publish, seal, sha256, start_build, writer_lock,
+    PublishError, Warehouse, add_warehouse_argument, new_release_id, publish, seal, sha256, start_build, writer_lock,
 )
 from scripts.seed_check import check_seeds, declared_seed_columns
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 Reporter = Callable[[str], None]
 
@@ -281,7 +282,12 @@ def run_stages(
     checksums = background.submit(input_checksums, paths)
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
-    build = start_build(warehouse, new_release_id())
+    try:
+        build = start_build(warehouse, new_release_id())
+    except PublishError as error:
+        progress.finish()
+        say(f"Stopped: {error}. Nothing was built or published.")
+        return EXIT_CHECK_FAILED
     kept = (
         f"The rejected build is kept for inspection in {shown(build.folder)}/ until the next run: "
         f"the marts in {build.marts_name}, failing rows in schema audit of {build.build_name}."
@@ -385,7 +391,7 @@ def run_reporting_errors(paths: RunPaths, timings: dict[str, float]) -> int:
         return run(paths, timings=timings)
     except KeyboardInterrupt:
         print_line(f"Interrupted: nothing was published; {shown(paths.warehouse.published)} is unchanged.")
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001  the one place that turns any error into a message
         log = paths.target_dir / "logs" / "pipeline-error.log"
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -233,9 +233,19 @@ def start_build(warehouse: Warehouse, release_id: str) -> Build:
 
 
 def adopt_plain_file(warehouse: Warehouse) -> None:
-    """Turn a published file that is a plain file (from before releases) into a release."""
+    """Turn a published file that is a plain file (from before releases) into a release.
+
+    Only a warehouse with no release yet is adopted. Where a release is current, a plain file
+    in the published path was put there by hand, in place of the link: it was never tested,
+    so it must not become the release to roll back to.
+    """
     if warehouse.published.is_symlink() or not warehouse.published.exists():
         return
+    if warehouse.current_release is not None:
+        raise PublishError(
+            f"{warehouse.published} is a plain file, not the link to the current release: it was put "
+            f"there by hand and never tested. Move it away and run again; `make status` shows the release"
+        )
     release = warehouse.releases_dir / "adopted"
     release.mkdir(parents=True, exist_ok=True)
     os.replace(warehouse.published, release / warehouse.published.name)
@@ -294,11 +304,17 @@ def publish(warehouse: Warehouse, build: Build) -> Path:
 
 
 def rollback(warehouse: Warehouse) -> Path:
-    """Make the previous release current again; rolling back twice rolls forward."""
+    """Make the previous release current again; rolling back twice rolls forward.
+
+    A previous release whose files no longer match their checksums is not made current.
+    """
     current = warehouse.release_of(warehouse.current_link)
     previous = warehouse.release_of(warehouse.previous_link)
     if previous is None or not previous.exists():
         raise PublishError(f"there is no previous release of {warehouse.published} to roll back to")
+    changed = files_changed(warehouse.build_in(previous))
+    if changed:
+        raise PublishError(f"the previous release {previous.name} was changed after publishing: {'; '.join(changed)}")
     replace_link(warehouse.current_link, f"releases/{previous.name}")
     if current is not None:
         replace_link(warehouse.previous_link, f"releases/{current.name}")
@@ -329,14 +345,40 @@ class Status:
 
 
 def release_status(warehouse: Warehouse) -> Status | None:
-    """The current release and whether its files still match their recorded checksums."""
+    """The current release, and whether what readers open is still what was published."""
     release = warehouse.current_release
     if release is None:
         return None
     try:
         manifest = json.loads(release.manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return Status(release, {}, [f"{RELEASE_MANIFEST} (missing or unreadable)"])
+        manifest = {}
+    return Status(release, manifest, links_changed(warehouse) + files_changed(release, manifest))
+
+
+def links_changed(warehouse: Warehouse) -> list[str]:
+    """The paths readers open that no longer lead into the current release."""
+    state = warehouse.state_dir.name
+    expected = {
+        warehouse.published: f"{state}/current/{warehouse.published.name}",
+        warehouse.exports: f"{state}/current/exports",
+    }
+    return [
+        f"{path.name} (no longer the link to the current release: readers open something else)"
+        for path, target in expected.items()
+        if not (path.is_symlink() and os.readlink(path) == target)
+    ]
+
+
+def files_changed(release: Build, manifest: dict | None = None) -> list[str]:
+    """The release's files that differ from its manifest's checksums, or that it does not list."""
+    if manifest is None:
+        try:
+            manifest = json.loads(release.manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+    if "files" not in manifest:
+        return [f"{RELEASE_MANIFEST} (missing or unreadable: the release was never sealed)"]
     changed = []
     for relative, expected in manifest.get("files", {}).items():
         path = release.folder / relative
@@ -350,7 +392,7 @@ def release_status(warehouse: Warehouse) -> Status | None:
         for path in release.files()
         if path.exists() and (relative := str(path.relative_to(release.folder))) not in recorded
     ]
-    return Status(release, manifest, changed)
+    return changed
 
 
 def print_status(warehouse: Warehouse) -> int:
@@ -373,7 +415,8 @@ def print_status(warehouse: Warehouse) -> int:
     if previous is not None:
         print(f"  previous:       {previous.name} (`make rollback` restores it)")
     if status.intact:
-        print(f"OK: all {len(manifest['files'])} files match the checksums recorded when they were published.")
+        print(f"OK: all {len(manifest['files'])} files match the checksums recorded when they were published,"
+              f" and {warehouse.published.name} and {warehouse.exports.name} lead to them.")
         return EXIT_INTACT
     print("CHANGED: the release no longer is what was published:")
     for change in status.changed:

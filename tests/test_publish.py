@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.publish import Build, PublishError, Warehouse, new_release_id, publish, rollback, start_build
+from scripts.publish import (
+    Build, PublishError, Warehouse, new_release_id, publish, release_status, rollback, seal, start_build,
+)
 
 
 def build(warehouse: Warehouse, content: str) -> Build:
@@ -22,7 +24,9 @@ def build(warehouse: Warehouse, content: str) -> Build:
 
 
 def build_and_publish(warehouse: Warehouse, content: str) -> Path:
-    return publish(warehouse, build(warehouse, content))
+    built = build(warehouse, content)
+    seal(built, {})
+    return publish(warehouse, built)
 
 
 @pytest.fixture
@@ -106,8 +110,6 @@ def test_a_publish_moves_only_its_own_build(warehouse):
 
 
 def test_seal_makes_every_file_read_only_and_records_its_checksum(warehouse):
-    from scripts.publish import release_status, seal
-
     sealed = build(warehouse, "sealed")
     manifest = seal(sealed, {"git_commit": "abc"})
     publish(warehouse, sealed)
@@ -118,3 +120,34 @@ def test_seal_makes_every_file_read_only_and_records_its_checksum(warehouse):
     extra = release.exports / "added.csv"
     extra.write_text("not published")
     assert release_status(warehouse).changed == ["exports/added.csv (added after publishing)"]
+
+
+def test_status_reports_a_published_path_that_no_longer_leads_to_the_release(warehouse):
+    build_and_publish(warehouse, "tested")
+    assert release_status(warehouse).intact
+    warehouse.published.unlink()
+    warehouse.published.write_text("a writable copy, changed by hand")
+    assert release_status(warehouse).changed == [
+        "funding.duckdb (no longer the link to the current release: readers open something else)"
+    ]
+
+
+def test_a_run_refuses_a_plain_file_put_in_place_of_the_current_release(warehouse):
+    build_and_publish(warehouse, "tested")
+    warehouse.published.unlink()
+    warehouse.published.write_text("never tested")
+    with pytest.raises(PublishError, match="plain file, not the link to the current release"):
+        build(warehouse, "next")
+    assert warehouse.published.read_text() == "never tested"  # left where it is, for its owner to look at
+    assert [path.name for path in warehouse.releases_dir.iterdir()] == [warehouse.current_release.id]
+
+
+def test_rollback_refuses_a_previous_release_that_was_changed(warehouse):
+    for content in ("first", "second"):
+        build_and_publish(warehouse, content)
+    tampered = warehouse.previous.resolve()
+    tampered.chmod(0o644)
+    tampered.write_text("first, changed")
+    with pytest.raises(PublishError, match="was changed after publishing: funding.duckdb"):
+        rollback(warehouse)
+    assert warehouse.published.read_text() == "second"

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import sha256
 from scripts.publish import Warehouse, writer_lock
 from seed_files import PROJECT_DIR, seed_rows
 
@@ -135,3 +136,31 @@ def test_an_unexpected_error_is_one_sentence_and_a_log_not_a_traceback(tmp_path,
     assert "Traceback" not in printed
     log = tmp_path / "target" / "logs" / "pipeline-error.log"
     assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in printed
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("stage", ["seed", "build"])
+def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published_before: Path):
+    """Ctrl-C reaches the run's whole process group, as a terminal sends it; no traceback, nothing published."""
+    from scripts.pipeline import EXIT_INTERRUPTED, STAGES
+
+    checksum = sha256(published_before)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project_copy),
+         "--warehouse", str(published_before)],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
+    seen = []
+    for line in run.stdout:
+        seen.append(line)
+        if line.startswith(marker):
+            break
+    time.sleep(1.0)
+    os.killpg(run.pid, signal.SIGINT)
+    seen.append(run.stdout.read())
+    run.wait(timeout=120)
+    output = "".join(seen)
+    assert run.returncode == EXIT_INTERRUPTED, output
+    assert "Interrupted: nothing was published" in output and "Traceback" not in output, output
+    assert sha256(published_before) == checksum
