@@ -214,6 +214,43 @@ def second_document_not_adding_up(project: Path) -> list[str]:
     ]
 
 
+def set_supersedes(project: Path, document_id: str, supersedes: str) -> None:
+    documents = seed_rows(project, "documents")
+    for row in documents:
+        if row["document_id"] == document_id:
+            row["supersedes_document_id"] = supersedes
+    write_rows(seed_path(project, "documents"), documents)
+
+
+def document_revised_twice(project: Path) -> list[str]:
+    """Two revisions of one document: which is current cannot be told."""
+    original = seed_rows(project, "documents")[0]["document_id"]
+    add_revision(project, "-revision-a")
+    add_revision(project, "-revision-b")
+    return ["unique_stg_appendix__documents_supersedes_document_id", f"unique_field={original}, n_records=2"]
+
+
+def revisions_in_a_loop(project: Path) -> list[str]:
+    """A document and its revision supersede each other: neither is current."""
+    original = seed_rows(project, "documents")[0]["document_id"]
+    revision = add_revision(project)
+    set_supersedes(project, original, revision)
+    return [
+        "assert_revisions_form_chains",
+        f"document {original} supersedes itself through 2 revision(s)",
+        f"document {revision} supersedes itself through 2 revision(s)",
+    ]
+
+
+def document_without_amounts(project: Path) -> list[str]:
+    """A revision typed in documents.csv alone: it would hide the original's figures."""
+    documents = seed_rows(project, "documents")
+    empty = dict(documents[0], document_id=documents[0]["document_id"] + "-empty",
+                 supersedes_document_id=documents[0]["document_id"])
+    write_rows(seed_path(project, "documents"), documents + [empty])
+    return ["has_rows_in", f"document_id={empty['document_id']}"]
+
+
 # --- corruptions that the seed check must reject before dbt runs --------------------------------
 
 
@@ -276,6 +313,9 @@ CAUGHT_BY_TESTS: list[Corruption] = [
     published_total_changed,
     published_total_repeated,
     second_document_not_adding_up,
+    document_revised_twice,
+    revisions_in_a_loop,
+    document_without_amounts,
 ]
 CAUGHT_BY_SEED_CHECK: list[Corruption] = [
     danish_thousands_separator,
