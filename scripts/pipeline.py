@@ -30,7 +30,7 @@ from typing import Callable
 import duckdb
 
 from scripts.duckdb_settings import duckdb_limits
-from scripts.export import export_marts
+from scripts.export import ExportError, export_marts
 from scripts.gx_validate import Inputs, ValidatorProcess
 from scripts.publish import (
     PublishError, Warehouse, add_warehouse_argument, new_release_id, publish, seal, sha256, start_build, writer_lock,
@@ -178,8 +178,9 @@ def input_checksums(paths: RunPaths) -> dict[str, str]:
 def stamp_release(database: Path) -> dict:
     """Record the moment of publishing in marts.release_info; return its row, for release.json.
 
-    Called once every check has passed, so a release's `published_at_utc` is never set on a
-    build that was rejected.
+    Called once every check has passed, just before the exports are written from the stamped
+    marts. A build rejected after it (its exports could not be written) is never published,
+    whatever its stamp says.
     """
     published_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     with duckdb.connect(str(database), config=duckdb_limits()) as connection:
@@ -332,7 +333,10 @@ def run_stages(
     database_checksums = {
         path.name: background.submit(sha256, path) for path in (build.marts_database, build.build_database)
     }
-    package = export_marts(build.marts_database, build.exports, paths.target_dir / "manifest.json")
+    try:
+        package = export_marts(build.marts_database, build.exports, paths.target_dir / "manifest.json")
+    except ExportError as error:
+        return reject("the marts could not be exported as described", [str(error)], kept)
     progress.finish(f"{len(package['resources'])} files and datapackage.json")
 
     progress.start("publish")

@@ -29,18 +29,18 @@ document_list as (
 final as (
 
     select
-        {{ dbt.cast(dbt.string_literal(env_var('FUNDING_RELEASE_ID', 'development')), dbt.type_string()) }}
+        {{ dbt.cast(text_literal(env_var('FUNDING_RELEASE_ID', 'development')), dbt.type_string()) }}
             as release_id,
         {{ dbt.cast(dbt.string_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S')), dbt.type_timestamp()) }}
             as built_at_utc,
         {{ dbt.cast('null', dbt.type_timestamp()) }} as published_at_utc,
-        {{ dbt.cast(dbt.string_literal(env_var('FUNDING_GIT_COMMIT', 'unknown')), dbt.type_string()) }}
+        {{ dbt.cast(text_literal(env_var('FUNDING_GIT_COMMIT', 'unknown')), dbt.type_string()) }}
             as git_commit,
         {{ dbt.cast(dbt.string_literal(dbt_version), dbt.type_string()) }} as dbt_version,
         {{ dbt.cast(engine_version(), dbt.type_string()) }} as engine_version,
         document_list.document_ids,
         document_list.current_document_ids,
-        {{ dbt.cast(dbt.string_literal(env_var('FUNDING_INPUT_CHECKSUMS', '{}')), dbt.type_string()) }}
+        {{ dbt.cast(text_literal(env_var('FUNDING_INPUT_CHECKSUMS', '{}')), dbt.type_string()) }}
             as input_checksums
 
     from document_list
