@@ -8,13 +8,23 @@ INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
-.PHONY: run test bench rollback status docs lock clean
+.PHONY: run test lint format bench rollback status docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts.pipeline
 
 test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
 	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
+
+lint: $(INSTALLED)  ## ruff (lint and format check) on the Python, sqlfluff on the models and dbt tests
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/sqlfluff lint models tests/dbt
+
+format: $(INSTALLED)  ## fix what ruff and sqlfluff can fix by themselves
+	$(BIN)/ruff check --fix scripts tests
+	$(BIN)/ruff format scripts tests
+	$(BIN)/sqlfluff fix models tests/dbt
 
 $(INSTALLED): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version'

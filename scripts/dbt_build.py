@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 from dbt.cli.main import dbtRunner
@@ -68,11 +68,16 @@ class DbtProject:
         self.environment = environment or {}
         self.input_dir = input_dir
         self.common_args = [
-            "--project-dir", str(project_dir),
-            "--profiles-dir", str(project_dir),
-            "--target-path", str(target_dir),
-            "--log-path", str(target_dir / "logs"),
-            "--log-level", "none",  # the console is the pipeline's; dbt's own log is in target/logs
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(target_dir),
+            "--log-path",
+            str(target_dir / "logs"),
+            "--log-level",
+            "none",  # the console is the pipeline's; dbt's own log is in target/logs
             "--no-use-colors",
         ]
         if dbt_vars:
@@ -109,7 +114,9 @@ class DbtProject:
             result.counts[(node_result.node.resource_type, status)] += 1
             if status in FAILED_STATUSES:
                 result.failures.append(
-                    NodeFailure(node_result.node.name, node_result.message or status, self.failing_rows(node_result.node))
+                    NodeFailure(
+                        node_result.node.name, node_result.message or status, self.failing_rows(node_result.node)
+                    )
                 )
         result.success = outcome.success and not result.failures
         return result
@@ -129,7 +136,7 @@ class DbtProject:
         if "failure_message" in columns:
             position = columns.index("failure_message")
             return [row[position] for row in rows]
-        return [", ".join(f"{name}={value}" for name, value in zip(columns, row)) for row in rows]
+        return [", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows]
 
 
 def release_duckdb_file() -> None:

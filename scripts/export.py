@@ -67,8 +67,14 @@ PARQUET_MISSING_VALUES = {"integer": ["", "nan"], "datetime": ["", "NaT"]}
 
 # DuckDB column types as Frictionless Table Schema field types
 FIELD_TYPES = {
-    "BIGINT": "integer", "INTEGER": "integer", "SMALLINT": "integer", "HUGEINT": "integer",
-    "VARCHAR": "string", "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "datetime",
+    "BIGINT": "integer",
+    "INTEGER": "integer",
+    "SMALLINT": "integer",
+    "HUGEINT": "integer",
+    "VARCHAR": "string",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "datetime",
 }
 
 
@@ -228,7 +234,7 @@ def documents(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         """
     )
     columns = [description[0] for description in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def fiscal_period(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> dict[str, str] | None:
@@ -314,10 +320,12 @@ def foreign_keys(spec: MartSpec, file_format: str, formats_of: dict[str, list[st
     keys = []
     for key in spec.foreign_keys:
         target_format = file_format if file_format in formats_of[key.mart] else "parquet"
-        keys.append({
-            "fields": key.columns,
-            "reference": {"resource": resource_name(key.mart, target_format), "fields": key.mart_columns},
-        })
+        keys.append(
+            {
+                "fields": key.columns,
+                "reference": {"resource": resource_name(key.mart, target_format), "fields": key.mart_columns},
+            }
+        )
     return keys
 
 
@@ -339,8 +347,7 @@ def file_properties(path: Path) -> dict[str, Any]:
         "fileIntegrity": {
             "bytes": size,
             "checkedBy": (
-                "sha256sum against hash; frictionless 5 reads Parquet through pandas"
-                " and checks neither bytes nor hash"
+                "sha256sum against hash; frictionless 5 reads Parquet through pandas and checks neither bytes nor hash"
             ),
         },
     }
@@ -555,7 +562,10 @@ def checked_specs(specs: dict[str, MartSpec], marts: list[str]) -> dict[str, Mar
 
 
 def export_mart(
-    connection: duckdb.DuckDBPyConnection, spec: MartSpec, exports_dir: Path, rows: int,
+    connection: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    exports_dir: Path,
+    rows: int,
     formats_of: dict[str, list[str]],
 ) -> list[dict[str, Any]]:
     """Write one mart's files (Parquet, and CSV when it fits a spreadsheet); return their resources."""

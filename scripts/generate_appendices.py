@@ -42,8 +42,12 @@ class Shape:
 def build_tables(connection: duckdb.DuckDBPyConnection, shape: Shape) -> None:
     """Create the six tables in `connection`, with published totals that add up."""
     parameters = {
-        "lines": shape.lines, "seed": shape.seed, "years": shape.years, "first_year": shape.first_year,
-        "pools": shape.pools_per_document, "documents": shape.documents,
+        "lines": shape.lines,
+        "seed": shape.seed,
+        "years": shape.years,
+        "first_year": shape.first_year,
+        "pools": shape.pools_per_document,
+        "documents": shape.documents,
     }
     connection.execute(
         """
@@ -155,7 +159,9 @@ def inject_wrong_totals(connection: duckdb.DuckDBPyConnection, shape: Shape) -> 
     if shape.wrong_totals == 0:
         return []
     scopes = ["line", "pool_year", "pool"]
-    per_scope = {scope: shape.wrong_totals // 3 + (index < shape.wrong_totals % 3) for index, scope in enumerate(scopes)}
+    per_scope = {
+        scope: shape.wrong_totals // 3 + (index < shape.wrong_totals % 3) for index, scope in enumerate(scopes)
+    }
     connection.execute(
         """
         create temp table wrong as
@@ -187,8 +193,15 @@ def inject_wrong_totals(connection: duckdb.DuckDBPyConnection, shape: Shape) -> 
         "select document_id, total_scope, pool_code, line_code, fiscal_year, amount_tdkk from wrong order by all"
     ).fetchall()
     return [
-        {"document_id": document_id, "total_scope": scope, "pool_code": pool_code, "line_code": line_code,
-         "fiscal_year": fiscal_year, "correct_tdkk": amount, "published_tdkk": amount + 1}
+        {
+            "document_id": document_id,
+            "total_scope": scope,
+            "pool_code": pool_code,
+            "line_code": line_code,
+            "fiscal_year": fiscal_year,
+            "correct_tdkk": amount,
+            "published_tdkk": amount + 1,
+        }
         for document_id, scope, pool_code, line_code, fiscal_year, amount in rows
     ]
 
@@ -202,7 +215,9 @@ def generate(out_dir: Path, shape: Shape, file_format: str = "parquet") -> list[
         for table in TABLES:
             options = "format parquet" if file_format == "parquet" else "format csv, header true"
             # sorted, so that the same seed and size give the same bytes
-            connection.execute(f"copy (from {table} order by all) to '{out_dir / f'{table}.{file_format}'}' ({options})")
+            connection.execute(
+                f"copy (from {table} order by all) to '{out_dir / f'{table}.{file_format}'}' ({options})"
+            )
     (out_dir / INJECTED_ERRORS).write_text(json.dumps(errors, indent=2) + "\n", encoding="utf-8")
     return errors
 
@@ -220,7 +235,9 @@ def write_wrong_variant(clean_dir: Path, wrong_dir: Path, shape: Shape) -> list[
             link.unlink(missing_ok=True)
             link.symlink_to(clean_dir / f"{table}.parquet")
     with duckdb.connect() as connection:
-        connection.execute(f"create table published_totals as from read_parquet('{clean_dir / 'published_totals.parquet'}')")
+        connection.execute(
+            f"create table published_totals as from read_parquet('{clean_dir / 'published_totals.parquet'}')"
+        )
         errors = inject_wrong_totals(connection, shape)
         connection.execute(
             f"copy (from published_totals order by all) to '{wrong_dir / 'published_totals.parquet'}' (format parquet)"
@@ -240,13 +257,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrong-totals", type=int, default=0, help="published totals to make wrong")
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument(
-        "--wrong-variant-of", type=Path, default=None,
+        "--wrong-variant-of",
+        type=Path,
+        default=None,
         help="instead of generating, copy this generated Parquet input with --wrong-totals errors injected",
     )
     args = parser.parse_args(argv)
     shape = Shape(
-        lines=args.lines, seed=args.seed, years=args.years, pools_per_document=args.pools_per_document,
-        lines_per_document=args.lines_per_document, wrong_totals=args.wrong_totals,
+        lines=args.lines,
+        seed=args.seed,
+        years=args.years,
+        pools_per_document=args.pools_per_document,
+        lines_per_document=args.lines_per_document,
+        wrong_totals=args.wrong_totals,
     )
     if args.wrong_variant_of:
         errors = write_wrong_variant(args.wrong_variant_of.resolve(), args.out_dir, shape)

@@ -18,6 +18,7 @@ the one request it serves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -53,7 +54,7 @@ class ValidationOutcome:
         return json.dumps({**asdict(self), "result_path": str(self.result_path)})
 
     @classmethod
-    def from_json(cls, text: str) -> "ValidationOutcome":
+    def from_json(cls, text: str) -> ValidationOutcome:
         fields = json.loads(text)
         return cls(**{**fields, "result_path": Path(fields["result_path"])})
 
@@ -180,9 +181,12 @@ YEARS = """
 
 def expected_sets(connection: duckdb.DuckDBPyConnection) -> tuple[list[str], list[int]]:
     """The pools and fiscal years the inputs publish."""
-    pools = [code for (code,) in connection.execute("select distinct trim(pool_code) from input_pools order by 1").fetchall()]
+    pools = [
+        code for (code,) in connection.execute("select distinct trim(pool_code) from input_pools order by 1").fetchall()
+    ]
     years = [
-        year for (year,) in connection.execute(
+        year
+        for (year,) in connection.execute(
             f"select distinct fiscal_year from ({PUBLISHED}) where fiscal_year is not null order by 1"
         ).fetchall()
     ]
@@ -262,11 +266,14 @@ def validate_marts(warehouse_path: Path, inputs: Inputs, result_path: Path) -> V
     data_source = context.data_sources.add_pandas("warehouse")
     report, failures, evaluated, successful = {}, [], 0, 0
     for frame_name, expectations in build_suites(pools, years).items():
-        batch = data_source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe(
-            frame_name
-        ).get_batch(batch_parameters={"dataframe": frames[frame_name]})
-        result = batch.validate(gx.ExpectationSuite(name=f"{frame_name}_suite", expectations=expectations),
-                                result_format="SUMMARY")
+        batch = (
+            data_source.add_dataframe_asset(name=frame_name)
+            .add_batch_definition_whole_dataframe(frame_name)
+            .get_batch(batch_parameters={"dataframe": frames[frame_name]})
+        )
+        result = batch.validate(
+            gx.ExpectationSuite(name=f"{frame_name}_suite", expectations=expectations), result_format="SUMMARY"
+        )
         report[frame_name] = result.to_json_dict()
         for expectation_result in result.results:
             evaluated += 1
@@ -298,7 +305,11 @@ class ValidatorProcess:
         # child itself (`close`), instead of the child printing its own traceback
         self._child = subprocess.Popen(
             [sys.executable, "-m", "scripts.gx_validate", "--serve"],
-            cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+            cwd=PROJECT_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
 
     def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
@@ -332,12 +343,10 @@ class ValidatorProcess:
             self._child.kill()
             self._child.wait()
             for pipe in (self._child.stdin, self._child.stdout):
-                try:
+                with contextlib.suppress(OSError):  # a request it never read
                     pipe.close()
-                except OSError:  # a request it never read
-                    pass
 
-    def __enter__(self) -> "ValidatorProcess":
+    def __enter__(self) -> ValidatorProcess:
         return self
 
     def __exit__(self, *exc_info) -> None:

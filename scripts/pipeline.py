@@ -18,14 +18,14 @@ import json
 import resource
 import subprocess
 import sys
-import time
 import threading
+import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -33,7 +33,15 @@ from scripts.duckdb_settings import duckdb_limits
 from scripts.export import ExportError, export_marts
 from scripts.gx_validate import Inputs, ValidatorProcess
 from scripts.publish import (
-    PublishError, Warehouse, add_warehouse_argument, new_release_id, publish, seal, sha256, start_build, writer_lock,
+    PublishError,
+    Warehouse,
+    add_warehouse_argument,
+    new_release_id,
+    publish,
+    seal,
+    sha256,
+    start_build,
+    writer_lock,
 )
 from scripts.seed_check import check_seeds, declared_seed_columns
 
@@ -155,6 +163,7 @@ def check_inputs(paths: RunPaths) -> list[str]:
 
 def git_commit(project_dir: Path) -> str:
     """The commit the project was checked out at, `+changes` when its files differ from it."""
+
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", "-C", str(project_dir), *args], capture_output=True, text=True, check=True, timeout=30
@@ -188,7 +197,7 @@ def stamp_release(database: Path) -> dict:
         cursor = connection.execute("select * from marts.release_info")
         columns = [description[0] for description in cursor.description]
         (row,) = cursor.fetchall()
-    info = dict(zip(columns, row))
+    info = dict(zip(columns, row, strict=True))
     return {
         "published_at_utc": published_at,
         "git_commit": info["git_commit"],
@@ -273,7 +282,8 @@ def run_stages(
             say(f"  {problem}")
         return EXIT_BAD_INPUT
     progress.finish(
-        "every seed file is of its declared form" if paths.input_dir is None
+        "every seed file is of its declared form"
+        if paths.input_dir is None
         else f"every input file is in {shown(paths.input_dir)}; dbt tests check their form"
     )
 
@@ -294,8 +304,12 @@ def run_stages(
         f"the marts in {build.marts_name}, failing rows in schema audit of {build.build_name}."
     )
     dbt = DbtProject(
-        paths.project_dir, build.build_database, build.marts_database, paths.target_dir,
-        dbt_vars=paths.dbt_vars, input_dir=paths.input_dir,
+        paths.project_dir,
+        build.build_database,
+        build.marts_database,
+        paths.target_dir,
+        dbt_vars=paths.dbt_vars,
+        input_dir=paths.input_dir,
         environment={"FUNDING_RELEASE_ID": build.id, "FUNDING_GIT_COMMIT": git_commit(paths.project_dir)},
     )
     parsed = dbt.invoke("parse")
@@ -341,7 +355,9 @@ def run_stages(
 
     progress.start("publish")
     # the exports' checksums were taken as they were written, and the descriptor holds them
-    known = {f"{build.exports.name}/{item['path']}": item["hash"].removeprefix("sha256:") for item in package["resources"]}
+    known = {
+        f"{build.exports.name}/{item['path']}": item["hash"].removeprefix("sha256:") for item in package["resources"]
+    }
     known.update({name: checksum.result() for name, checksum in database_checksums.items()})
     seal(build, record, known)
     release = publish(warehouse, build)
@@ -349,17 +365,25 @@ def run_stages(
 
     say("")
     say(f"Published {shown(warehouse.published)} in {time.monotonic() - started:.1f} s (release {release.name})")
-    say(f"  exports:                     {shown(warehouse.exports)}/ ({len(package['resources'])} files, datapackage.json)")
+    say(
+        f"  exports:                     {shown(warehouse.exports)}/ ({len(package['resources'])} files, datapackage.json)"
+    )
     if warehouse.previous.is_symlink():
         say(f"  previous release:            {shown(warehouse.previous)} (make rollback restores it)")
     say(f"  build database (audit):      {shown(warehouse.current_link)}/{build.build_name}")
-    say(f"  models built:                {built.count('model', 'success')} (seeds loaded: {built.count('seed', 'success')})")
-    say(f"  dbt tests passed:            {built.count('test', 'pass')}/{built.count('test')}"
-        f" (unit tests: {built.count('unit_test', 'pass')}/{built.count('unit_test')})")
+    say(
+        f"  models built:                {built.count('model', 'success')} (seeds loaded: {built.count('seed', 'success')})"
+    )
+    say(
+        f"  dbt tests passed:            {built.count('test', 'pass')}/{built.count('test')}"
+        f" (unit tests: {built.count('unit_test', 'pass')}/{built.count('unit_test')})"
+    )
     say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
     say(f"  time per stage:              {progress.split()}")
-    say(f"  of which dbt start-up:       {progress.seconds['dbt start-up']:.1f} s (import and parse, in the seed stage)")
+    say(
+        f"  of which dbt start-up:       {progress.seconds['dbt start-up']:.1f} s (import and parse, in the seed stage)"
+    )
     return EXIT_OK
 
 
@@ -369,12 +393,16 @@ def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
     add_warehouse_argument(parser)
     parser.add_argument("--target-dir", type=Path, default=None, help="dbt's target dir (default: PROJECT/target)")
     parser.add_argument(
-        "--input-dir", type=Path, default=None,
+        "--input-dir",
+        type=Path,
+        default=None,
         help="read the appendix tables in place from files in this folder instead of the seeds (for large inputs)",
     )
     parser.add_argument("--input-format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument(
-        "--timings-json", type=Path, default=None,
+        "--timings-json",
+        type=Path,
+        default=None,
         help="write each stage's seconds here, with the peak memory of this process and of its GX process",
     )
     args = parser.parse_args(argv)

@@ -415,8 +415,10 @@ def print_status(warehouse: Warehouse) -> int:
     if previous is not None:
         print(f"  previous:       {previous.name} (`make rollback` restores it)")
     if status.intact:
-        print(f"OK: all {len(manifest['files'])} files match the checksums recorded when they were published,"
-              f" and {warehouse.published.name} and {warehouse.exports.name} lead to them.")
+        print(
+            f"OK: all {len(manifest['files'])} files match the checksums recorded when they were published,"
+            f" and {warehouse.published.name} and {warehouse.exports.name} lead to them."
+        )
         return EXIT_INTACT
     print("CHANGED: the release no longer is what was published:")
     for change in status.changed:
@@ -431,7 +433,9 @@ def print_status(warehouse: Warehouse) -> int:
 def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
     """`--warehouse`, the published file, as every command that works on releases takes it."""
     parser.add_argument(
-        "--warehouse", type=Path, default=Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE)),
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE)),
         help="the published DuckDB file (default: $WAREHOUSE_PATH or warehouse/funding.duckdb)",
     )
 

@@ -92,7 +92,7 @@ def read_seed_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def read_seed_records(path: Path) -> list[dict[str, str]]:
     """A seed's rows as dictionaries keyed by column name, cells stripped."""
     header, rows = read_seed_rows(path)
-    return [dict(zip(header, cells)) for _, cells in rows]
+    return [dict(zip(header, cells, strict=True)) for _, cells in rows]
 
 
 def check_cell(path: Path, line: int, column: SeedColumn, value: str) -> SeedProblem | None:
@@ -125,7 +125,9 @@ def check_seed_file(path: Path, columns: list[SeedColumn]) -> list[SeedProblem]:
     if missing or unexpected:
         return [
             SeedProblem(
-                path, 1, None,
+                path,
+                1,
+                None,
                 f"header has columns {header}; expected exactly {expected}"
                 + (f" (missing {missing})" if missing else "")
                 + (f" (unexpected {unexpected})" if unexpected else ""),
@@ -138,13 +140,15 @@ def check_seed_file(path: Path, columns: list[SeedColumn]) -> list[SeedProblem]:
         if len(cells) != len(header):
             problems.append(
                 SeedProblem(
-                    path, line, None,
+                    path,
+                    line,
+                    None,
                     f"has {len(cells)} cells; expected {len(header)}, one per column of the header"
                     " (a comma inside a value needs double quotes around the value)",
                 )
             )
             continue
-        for name, value in zip(header, cells):
+        for name, value in zip(header, cells, strict=True):
             problem = check_cell(path, line, by_name[name], value)
             if problem:
                 problems.append(problem)
@@ -157,7 +161,9 @@ def check_seeds(seeds_dir: Path) -> list[SeedProblem]:
     for seed_name, columns in declared_seed_columns(seeds_dir).items():
         path = seeds_dir / f"{seed_name}.csv"
         if not path.exists():
-            problems.append(SeedProblem(path, None, None, "is missing; every seed declared in _seeds.yml needs its CSV"))
+            problems.append(
+                SeedProblem(path, None, None, "is missing; every seed declared in _seeds.yml needs its CSV")
+            )
             continue
         problems.extend(check_seed_file(path, columns))
     return problems

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from seed_files import copy_project
 
 from scripts.pipeline import RunPaths, run
 from scripts.publish import Warehouse
-from seed_files import copy_project
 
 
 @dataclass

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import sha256
 from seed_files import copy_project, seed_path, seed_rows, write_rows
 
@@ -29,7 +28,11 @@ def dbt_build(project: Path) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key not in PIPELINE_VARIABLES}
     return subprocess.run(
         [str(DBT), "build", "--profiles-dir", ".", "--no-use-colors"],
-        cwd=project, env=environment, capture_output=True, text=True, timeout=600,
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -70,8 +73,16 @@ def builds(built, tmp_path_factory) -> Builds:
     rows[0]["amount_tdkk"] = str(int(rows[0]["amount_tdkk"]) + 900)  # a digit typed wrong
     write_rows(seed_path(project, "amounts"), rows)
     corrupted = dbt_build(project)
-    return Builds(published, before, clean, reordered, corrupted, sha256(published),
-                  project / "target" / "dev_marts.duckdb", rows[0]["line_code"])
+    return Builds(
+        published,
+        before,
+        clean,
+        reordered,
+        corrupted,
+        sha256(published),
+        project / "target" / "dev_marts.duckdb",
+        rows[0]["line_code"],
+    )
 
 
 @pytest.mark.pipeline
@@ -93,8 +104,9 @@ def test_a_corrupted_seed_fails_the_build(builds):
     assert "line_totals_match_published" in builds.corrupted.stdout
     with duckdb.connect(str(builds.development_marts), read_only=True) as connection:
         (status,) = connection.execute(
-            "select reconciliation_status from marts.rpt_reconciliation"
-            " where total_scope = 'line' and line_code = ?", [builds.corrupted_line]).fetchone()
+            "select reconciliation_status from marts.rpt_reconciliation where total_scope = 'line' and line_code = ?",
+            [builds.corrupted_line],
+        ).fetchone()
     assert status == "mismatch"  # the development database did take the bad figure
 
 

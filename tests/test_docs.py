@@ -44,8 +44,10 @@ def test_every_model_and_column_is_described(manifest: dict):
     assert models
     undescribed = [node["name"] for node in models if not node["description"].strip()]
     undescribed += [
-        f"{node['name']}.{column}" for node in models
-        for column, spec in node["columns"].items() if not spec["description"].strip()
+        f"{node['name']}.{column}"
+        for node in models
+        for column, spec in node["columns"].items()
+        if not spec["description"].strip()
     ]
     assert undescribed == []
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from frictionless import validate
-
 from conftest import mart_row_counts, sha256
+from frictionless import validate
+from seed_files import seed_rows
+
 from scripts.export import (
     CURRENCY_UNIT,
     FDP_PHASES,
@@ -35,7 +36,6 @@ from scripts.export import (
     mart_specs,
     one_or_all,
 )
-from seed_files import seed_rows
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
@@ -83,7 +83,7 @@ def documents(built) -> list[dict[str, Any]]:
     with duckdb.connect(str(built.paths.warehouse.published), read_only=True) as connection:
         cursor = connection.execute("select * from marts.dim_documents")
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def mart_of(resource: dict[str, Any]) -> str:
@@ -100,9 +100,7 @@ def errors_of(report) -> list[tuple[str, str]]:
     return [(task.name, error.type) for task in report.tasks for error in task.errors]
 
 
-def yaml_keys(
-    node: dict[str, Any], model_by_relation: dict[str, str]
-) -> tuple[list[str], set[tuple[str, str, str]]]:
+def yaml_keys(node: dict[str, Any], model_by_relation: dict[str, str]) -> tuple[list[str], set[tuple[str, str, str]]]:
     """A mart's primary key columns and (column, mart, mart column) foreign keys.
 
     Declared in contract constraints, or in column meta for the marts as large as the input
@@ -210,8 +208,7 @@ def rewrite_parquet(path: Path, select: str) -> None:
     """Rewrite a Parquet file with `select`, reading the file as the table `original`."""
     rewritten = path.with_suffix(".rewritten.parquet")
     duckdb.execute(
-        f"copy (with original as (select * from read_parquet('{path}')) {select}) "
-        f"to '{rewritten}' (format parquet)"
+        f"copy (with original as (select * from read_parquet('{path}')) {select}) to '{rewritten}' (format parquet)"
     )
     rewritten.replace(path)
 
@@ -234,8 +231,12 @@ def repeat_a_year_key(exports: Path) -> None:
         pytest.param(change_first_csv_amount, {("fct_allocations_csv", "hash-count")}, id="csv-cell-changed"),
         pytest.param(
             drop_first_pool,
-            {("dim_pools_parquet", "row-count"), ("fct_allocations_parquet", "foreign-key"),
-             ("dim_projects_parquet", "foreign-key"), ("fct_pool_year_totals_parquet", "foreign-key")},
+            {
+                ("dim_pools_parquet", "row-count"),
+                ("fct_allocations_parquet", "foreign-key"),
+                ("dim_projects_parquet", "foreign-key"),
+                ("fct_pool_year_totals_parquet", "foreign-key"),
+            },
             id="parquet-foreign-key-to-a-missing-row",
         ),
         pytest.param(repeat_a_year_key, {("fct_year_totals_parquet", "primary-key")}, id="parquet-key-repeated"),
@@ -256,9 +257,7 @@ def test_validation_reports_a_corrupted_copy(
 # What the descriptor says
 
 
-def test_every_measure_has_the_currency_factor_phase_and_direction_of_its_documents(
-    package, documents, mart_nodes
-):
+def test_every_measure_has_the_currency_factor_phase_and_direction_of_its_documents(package, documents, mart_nodes):
     assert documents, "marts.dim_documents is empty"
     currency = the_value_or_all(document["currency_code"] for document in documents)
     unit_factor = the_value_or_all(document["unit_factor"] for document in documents)
@@ -320,9 +319,7 @@ def test_primary_and_foreign_keys_are_the_yamls(package, mart_nodes, model_by_re
         primary, foreign = yaml_keys(mart_nodes[mart_of(resource)], model_by_relation)
         schema = resource["schema"]
         assert schema["primaryKey"] == primary and primary, resource["name"]
-        expected = {
-            (column, f"{mart}_{resource['format']}", mart_column) for column, mart, mart_column in foreign
-        }
+        expected = {(column, f"{mart}_{resource['format']}", mart_column) for column, mart, mart_column in foreign}
         described = {
             (key["fields"][0], key["reference"]["resource"], key["reference"]["fields"][0])
             for key in schema.get("foreignKeys", [])
@@ -403,10 +400,15 @@ def test_a_budget_phase_unknown_to_the_fiscal_data_package_is_an_error():
 
 def test_manifest_keys_are_read_from_constraints_and_meta(tmp_path):
     """dbt 1.11 writes a foreign key's `to` as the relation; an unrendered ref() and meta keys are read too."""
+
     def node(name: str, columns: dict[str, Any]) -> dict[str, Any]:
         return {
-            "resource_type": "model", "name": name, "fqn": ["project", "marts", name],
-            "relation_name": f'"db"."marts"."{name}"', "description": f"{name}.\n", "columns": columns,
+            "resource_type": "model",
+            "name": name,
+            "fqn": ["project", "marts", name],
+            "relation_name": f'"db"."marts"."{name}"',
+            "description": f"{name}.\n",
+            "columns": columns,
         }
 
     def column(description: str, *constraints: dict[str, Any]) -> dict[str, Any]:
@@ -414,18 +416,29 @@ def test_manifest_keys_are_read_from_constraints_and_meta(tmp_path):
 
     pool_fk = {"type": "foreign_key", "to": '"db"."marts"."dim"', "to_columns": ["dim_key"]}
     ref_fk = {"type": "foreign_key", "to": "ref('other')", "to_columns": ["other_key"]}
-    manifest = {"nodes": {
-        "model.project.fct": node("fct", {
-            "id": column("Key.\n", {"type": "not_null"}, {"type": "primary_key"}),
-            "dim_key": column("To dim.", pool_fk),
-            "other_key": column("To other.", ref_fk),
-        }),
-        "model.project.dim": node("dim", {"dim_key": column("Key.", {"type": "primary_key"})}),
-        "model.project.big": node("big", {
-            "big_id": {**column("Key, tested."), "meta": {"primary_key": True}},
-            "dim_key": {**column("To dim, tested."), "meta": {"foreign_key": "dim.dim_key", "dimension": "other"}},
-        }),
-    }}
+    manifest = {
+        "nodes": {
+            "model.project.fct": node(
+                "fct",
+                {
+                    "id": column("Key.\n", {"type": "not_null"}, {"type": "primary_key"}),
+                    "dim_key": column("To dim.", pool_fk),
+                    "other_key": column("To other.", ref_fk),
+                },
+            ),
+            "model.project.dim": node("dim", {"dim_key": column("Key.", {"type": "primary_key"})}),
+            "model.project.big": node(
+                "big",
+                {
+                    "big_id": {**column("Key, tested."), "meta": {"primary_key": True}},
+                    "dim_key": {
+                        **column("To dim, tested."),
+                        "meta": {"foreign_key": "dim.dim_key", "dimension": "other"},
+                    },
+                },
+            ),
+        }
+    }
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest), encoding="utf-8")
     fct = mart_specs(path)["fct"]

@@ -11,12 +11,11 @@ that the failed run leaves that file byte for byte as it was.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pytest
-
 from conftest import run_pipeline, sha256
 from seed_files import header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
 
@@ -55,7 +54,7 @@ def csv_row_number(row_index: int) -> str:
 
 def transposed(digits: str) -> str:
     position = next(index for index in range(len(digits) - 1) if digits[index] != digits[index + 1])
-    return digits[:position] + digits[position + 1] + digits[position] + digits[position + 2:]
+    return digits[:position] + digits[position + 1] + digits[position] + digits[position + 2 :]
 
 
 # --- corruptions that the reconciliation, key or relationship tests must catch ----------------
@@ -128,10 +127,12 @@ def line_moved_to_another_pool(project: Path) -> list[str]:
     new_pool = next(code for code in pools if code != old_pool)
     moved["pool_code"] = new_pool
     write_rows(seed_path(project, "projects"), projects)
-    line_code = next(row["line_code"] for row in seed_rows(project, "budget_lines") if row["project_code"] == moved["project_code"])
+    line_code = next(
+        row["line_code"] for row in seed_rows(project, "budget_lines") if row["project_code"] == moved["project_code"]
+    )
     return [
-        f"pool_code={new_pool}, line_code={line_code}, published as \"(no published total)\"",
-        f"pool_code={old_pool}, line_code={line_code}, published as \"{line_labels(project)[line_code]}\": computed (nothing)",
+        f'pool_code={new_pool}, line_code={line_code}, published as "(no published total)"',
+        f'pool_code={old_pool}, line_code={line_code}, published as "{line_labels(project)[line_code]}": computed (nothing)',
     ]
 
 
@@ -147,7 +148,9 @@ def negative_amount(project: Path) -> list[str]:
     rows = seed_rows(project, "amounts")
     index = first_row_index(rows, lambda row: int(row["amount_tdkk"]) > 0)
     original = change_amount(project, index, "-" + rows[index]["amount_tdkk"])
-    return [f"line_code={original['line_code']}, fiscal_year={original['fiscal_year']}, amount_tdkk=-{original['amount_tdkk']}"]
+    return [
+        f"line_code={original['line_code']}, fiscal_year={original['fiscal_year']}, amount_tdkk=-{original['amount_tdkk']}"
+    ]
 
 
 def unknown_code(project: Path, seed: str, column: str) -> list[str]:
@@ -245,8 +248,11 @@ def revisions_in_a_loop(project: Path) -> list[str]:
 def document_without_amounts(project: Path) -> list[str]:
     """A revision typed in documents.csv alone: it would hide the original's figures."""
     documents = seed_rows(project, "documents")
-    empty = dict(documents[0], document_id=documents[0]["document_id"] + "-empty",
-                 supersedes_document_id=documents[0]["document_id"])
+    empty = dict(
+        documents[0],
+        document_id=documents[0]["document_id"] + "-empty",
+        supersedes_document_id=documents[0]["document_id"],
+    )
     write_rows(seed_path(project, "documents"), documents + [empty])
     return ["has_rows_in", f"document_id={empty['document_id']}"]
 
@@ -371,7 +377,8 @@ def test_a_second_document_that_adds_up_needs_no_model_change(project_copy: Path
         current_in_facts = {
             table: connection.execute(
                 f"select document_id, bool_and(is_current_document), bool_or(is_current_document)"
-                f" from marts.{table} group by document_id order by document_id").fetchall()
+                f" from marts.{table} group by document_id order by document_id"
+            ).fetchall()
             for table in ("fct_allocations", "fct_pool_year_totals", "fct_year_totals")
         }
     assert documents == sorted([(original, False, revision), (revision, True, None)])

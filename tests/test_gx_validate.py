@@ -67,7 +67,10 @@ def test_the_child_process_gives_the_same_outcome_as_a_validation_in_this_proces
         validator.start()
         in_child = validator.validate(built.paths.warehouse.published, built.paths.inputs, tmp_path / "child.json")
     assert (in_child.success, in_child.evaluated, in_child.successful, in_child.failures) == (
-        in_process.success, in_process.evaluated, in_process.successful, in_process.failures
+        in_process.success,
+        in_process.evaluated,
+        in_process.successful,
+        in_process.failures,
     )
     assert in_child.result_path == tmp_path / "child.json" and in_child.result_path.exists()
 

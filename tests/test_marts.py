@@ -12,12 +12,17 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
 from seed_files import seed_rows
 
 BI_CONTRACT = {
-    "fct_allocations", "dim_projects", "dim_pools", "dim_documents", "fct_pool_year_totals", "fct_year_totals",
-    "rpt_reconciliation", "release_info",
+    "fct_allocations",
+    "dim_projects",
+    "dim_pools",
+    "dim_documents",
+    "fct_pool_year_totals",
+    "fct_year_totals",
+    "rpt_reconciliation",
+    "release_info",
 }
 
 
@@ -47,15 +52,20 @@ def rows_as_dict(connection, sql: str) -> dict[tuple, int]:
 
 
 def test_the_marts_schema_holds_the_bi_contract(warehouse):
-    tables = {name for (name,) in warehouse.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'"
-    ).fetchall()}
+    tables = {
+        name
+        for (name,) in warehouse.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     assert tables == BI_CONTRACT
 
 
 @pytest.mark.parametrize("column", ["amount_tdkk", "published_amount_tdkk"])
 def test_each_pool_year_computed_and_published_equal_the_document(warehouse, published, column):
-    mart = rows_as_dict(warehouse, f"select document_id, pool_code, fiscal_year, {column} from marts.fct_pool_year_totals")
+    mart = rows_as_dict(
+        warehouse, f"select document_id, pool_code, fiscal_year, {column} from marts.fct_pool_year_totals"
+    )
     assert mart == published["pool_year"]
 
 
@@ -119,7 +129,9 @@ def test_pool_shares_of_a_year_add_up_to_one(warehouse):
 
 
 def test_dimensions_carry_the_names_as_published(warehouse, built):
-    pools = {(row["document_id"], row["pool_code"]): row["pool_name"] for row in seed_rows(built.paths.project_dir, "pools")}
+    pools = {
+        (row["document_id"], row["pool_code"]): row["pool_name"] for row in seed_rows(built.paths.project_dir, "pools")
+    }
     projects = {
         (row["document_id"], row["project_code"]): row["project_name"]
         for row in seed_rows(built.paths.project_dir, "projects")

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from seed_files import PROJECT_DIR, seed_rows
 
 MODEL_FILES = sorted((PROJECT_DIR / "models").rglob("*.sql"))

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from seed_files import PROJECT_DIR, seed_rows
 
 
@@ -44,11 +43,13 @@ POOL_TOTALS = published("pool")
 @pytest.mark.parametrize("line", BUDGET_LINES, ids=lambda line: line["line_code"])
 def test_budget_line_reads_as_published(line):
     amounts = [
-        row for row in seed_rows(PROJECT_DIR, "amounts")
+        row
+        for row in seed_rows(PROJECT_DIR, "amounts")
         if (row["document_id"], row["line_code"]) == (line["document_id"], line["line_code"])
     ]
     total = next(
-        row for row in published("line")
+        row
+        for row in published("line")
         if (row["document_id"], row["line_code"]) == (line["document_id"], line["line_code"])
     )
     assert {row["source_line"] for row in amounts} == {line["source_line"]} == {total["source_line"]}
@@ -59,7 +60,8 @@ def test_budget_line_reads_as_published(line):
 @pytest.mark.parametrize("pool_total", POOL_TOTALS, ids=lambda row: row["pool_code"])
 def test_pool_total_reads_as_published(pool_total):
     yearly = [
-        row for row in published("pool_year")
+        row
+        for row in published("pool_year")
         if (row["document_id"], row["pool_code"]) == (pool_total["document_id"], pool_total["pool_code"])
     ]
     assert {row["source_line"] for row in yearly} == {pool_total["source_line"]}

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from scripts.publish import (
-    Build, PublishError, Warehouse, new_release_id, publish, release_status, rollback, seal, start_build,
+    Build,
+    PublishError,
+    Warehouse,
+    new_release_id,
+    publish,
+    release_status,
+    rollback,
+    seal,
+    start_build,
 )
 
 
@@ -78,7 +86,11 @@ def test_a_stale_build_never_blocks_the_next(warehouse):
     (crashed.folder / "funding.duckdb.wal").write_text("left by a killed process")
     second = build(warehouse, "second")
     assert [path.name for path in warehouse.builds_dir.iterdir()] == [second.id]
-    assert sorted(path.name for path in second.folder.iterdir()) == ["exports", "funding.duckdb", "funding_build.duckdb"]
+    assert sorted(path.name for path in second.folder.iterdir()) == [
+        "exports",
+        "funding.duckdb",
+        "funding_build.duckdb",
+    ]
     publish(warehouse, second)
     assert warehouse.published.read_text() == "second"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-
 from published_checks import key_constraints, schema_problems, undescribed
-from scripts.publish import Warehouse, release_status
 from seed_files import PROJECT_DIR, seed_path, seed_rows
+
+from scripts.publish import Warehouse, release_status
 
 MARTS_YAML = PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
 UNPRIVILEGED = "nobody"
@@ -55,8 +55,12 @@ def declared_models() -> dict[str, dict]:
 
 def test_the_published_file_holds_the_marts_and_nothing_else(connection):
     assert schema_problems(connection) == []
-    tables = {name for (name,) in connection.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+    }
     assert tables == set(declared_models())
     assert {"dim_documents", "release_info"} <= tables
 
@@ -81,8 +85,9 @@ def test_the_build_database_is_kept_with_the_release_for_auditors(built):
 
 def test_every_table_and_column_has_its_yaml_description_as_a_comment(connection):
     assert undescribed(connection) == []
-    comments = dict(connection.execute(
-        "select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
+    comments = dict(
+        connection.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+    )
     for name, model in declared_models().items():
         assert comments[name].split() == model["description"].split(), name
 
@@ -92,7 +97,8 @@ def test_a_missing_comment_is_found(writable_copy):
         connection.execute("comment on column marts.fct_pool_year_totals.share_of_year is null")
         connection.execute("comment on table marts.dim_pools is ''")
         assert sorted(undescribed(connection)) == [
-            "column fct_pool_year_totals.share_of_year has no comment", "table dim_pools has no comment",
+            "column fct_pool_year_totals.share_of_year has no comment",
+            "table dim_pools has no comment",
         ]
 
 
@@ -102,7 +108,9 @@ def test_non_additive_columns_say_so(connection):
             if column.get("meta", {}).get("additive") is False:
                 (comment,) = connection.execute(
                     "select comment from duckdb_columns() where schema_name = 'marts' and table_name = ?"
-                    " and column_name = ?", [name, column["name"]]).fetchone()
+                    " and column_name = ?",
+                    [name, column["name"]],
+                ).fetchone()
                 assert "not additive" in comment.lower(), f"{name}.{column['name']}: {comment}"
 
 
@@ -110,10 +118,13 @@ def test_year_grained_marts_carry_a_date_for_the_fiscal_year(connection):
     for table in ("fct_allocations", "fct_pool_year_totals", "fct_year_totals"):
         mismatched = connection.execute(
             f"select count(*) from marts.{table} where year(fiscal_year_start_date) <> fiscal_year"
-            f" or month(fiscal_year_start_date) <> 1 or day(fiscal_year_start_date) <> 1").fetchone()[0]
+            f" or month(fiscal_year_start_date) <> 1 or day(fiscal_year_start_date) <> 1"
+        ).fetchone()[0]
         (data_type,) = connection.execute(
             "select data_type from duckdb_columns() where schema_name = 'marts' and table_name = ?"
-            " and column_name = 'fiscal_year_start_date'", [table]).fetchone()
+            " and column_name = 'fiscal_year_start_date'",
+            [table],
+        ).fetchone()
         assert (data_type, mismatched) == ("DATE", 0), table
 
 
@@ -175,7 +186,8 @@ def test_facts_join_each_dimension_on_one_column(connection):
     ]:
         facts, joined = connection.execute(
             f"select count(*), count(dimension.{key}) from marts.{fact} as fact"
-            f" left join marts.{dimension} as dimension using ({key})").fetchone()
+            f" left join marts.{dimension} as dimension using ({key})"
+        ).fetchone()
         assert facts == joined > 0, (fact, dimension)
 
 
@@ -186,7 +198,8 @@ def test_the_foreign_keys_refuse_an_orphan(writable_copy):
                 "insert into marts.fct_pool_year_totals (pool_year_id, pool_key, document_id, pool_code,"
                 " fiscal_year, fiscal_year_start_date, is_current_document)"
                 " values ('orphan', 'no such pool', (select min(document_id) from marts.dim_documents),"
-                " 'none', 1, date '0001-01-01', true)")
+                " 'none', 1, date '0001-01-01', true)"
+            )
 
 
 # --- documents and the release ---------------------------------------------------------------------
@@ -195,12 +208,21 @@ def test_the_foreign_keys_refuse_an_orphan(writable_copy):
 def test_dim_documents_holds_each_document_as_the_seeds_do(built, connection):
     rows = connection.execute(
         "select document_id, issuer, document_title, budget_phase, currency_code, unit_factor,"
-        " supersedes_document_id, is_current from marts.dim_documents order by document_id").fetchall()
+        " supersedes_document_id, is_current from marts.dim_documents order by document_id"
+    ).fetchall()
     documents = sorted(seed_rows(built.paths.project_dir, "documents"), key=lambda row: row["document_id"])
     superseded = {row["supersedes_document_id"] for row in documents if row["supersedes_document_id"]}
     assert rows == [
-        (row["document_id"], row["issuer"], row["title"], row["budget_phase"], row["currency"],
-         int(row["unit_factor"]), row["supersedes_document_id"] or None, row["document_id"] not in superseded)
+        (
+            row["document_id"],
+            row["issuer"],
+            row["title"],
+            row["budget_phase"],
+            row["currency"],
+            int(row["unit_factor"]),
+            row["supersedes_document_id"] or None,
+            row["document_id"] not in superseded,
+        )
         for row in documents
     ]
 
@@ -209,7 +231,7 @@ def test_release_info_names_the_release_and_its_inputs(built, connection):
     cursor = connection.execute("select * from marts.release_info")
     columns = [description[0] for description in cursor.description]
     (row,) = cursor.fetchall()
-    info = dict(zip(columns, row))
+    info = dict(zip(columns, row, strict=True))
     release = built.paths.warehouse.current_release
     assert info["release_id"] == release.id
     assert info["published_at_utc"] is not None and info["built_at_utc"] <= info["published_at_utc"]
@@ -235,9 +257,20 @@ def duckdb_cli() -> Path:
 
 def open_as_unprivileged(database: Path, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["runuser", "-u", UNPRIVILEGED, "--", str(duckdb_cli()), *flags, str(database),
-         "-c", "select count(*) from marts.release_info"],
-        capture_output=True, text=True, timeout=60,
+        [
+            "runuser",
+            "-u",
+            UNPRIVILEGED,
+            "--",
+            str(duckdb_cli()),
+            *flags,
+            str(database),
+            "-c",
+            "select count(*) from marts.release_info",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -284,7 +317,10 @@ def test_a_writable_copy_would_take_the_write_lock(owned_by_unprivileged):
 def status_of(warehouse: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "scripts.publish", "status", "--warehouse", str(warehouse)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -313,7 +349,9 @@ def test_status_reports_a_changed_release(warehouse_copy, changed):
     answer = status_of(warehouse_copy.published)
     assert answer.returncode == 1, answer.stdout
     assert "CHANGED" in answer.stdout and f"{changed} (its SHA-256 differs" in answer.stdout
-    assert release_status(warehouse_copy).changed == [f"{changed} (its SHA-256 differs from the one recorded at publishing)"]
+    assert release_status(warehouse_copy).changed == [
+        f"{changed} (its SHA-256 differs from the one recorded at publishing)"
+    ]
 
 
 def test_status_with_nothing_published_says_so(tmp_path):

@@ -25,10 +25,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy
-from sqlalchemy import create_engine, inspect, select, text
-
 from conftest import PipelineRun
 from seed_files import PROJECT_DIR
+from sqlalchemy import create_engine, inspect, select, text
 
 README = PROJECT_DIR / "README.md"
 SECTION = "## Connecting a BI tool read-only"
@@ -51,7 +50,7 @@ SQLALCHEMY_SCHEMA = "funding.marts"
 
 # Appended to the SQLAlchemy recipe, to use the engine it made: reflection, read-only, keys.
 # The write is tried last, in the connection's own transaction, which is never committed.
-SQLALCHEMY_PROBE = '''
+SQLALCHEMY_PROBE = """
 import json as _json
 from sqlalchemy import MetaData as _MetaData, Table as _Table, inspect as _inspect, text as _text
 _inspector = _inspect(engine)
@@ -80,7 +79,7 @@ with engine.connect() as _connection:
     except Exception as _error:
         _report["write"] = str(_error)
 print("PROBE " + _json.dumps(_report))
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,9 @@ def code_blocks(section: str) -> list[Recipe]:
             end = next((i for i in range(index + 1, len(lines)) if lines[i].startswith("```")), None)
             assert end is not None, f"a code block is not closed: {line}"
             marker = MARKER.match(previous)
-            blocks.append(Recipe(marker and marker.group(1), line[3:].strip(), "\n".join(lines[index + 1 : end]) + "\n"))
+            blocks.append(
+                Recipe(marker and marker.group(1), line[3:].strip(), "\n".join(lines[index + 1 : end]) + "\n")
+            )
             index, previous = end + 1, ""
             continue
         if line.strip():
@@ -270,7 +271,9 @@ def check_superset(root, published: Path, expected, recipes: Recipes = RECIPES) 
         reflected = inspector.get_columns("fct_pool_year_totals", schema=SQLALCHEMY_SCHEMA)
         assert [column["name"] for column in reflected] == columns
         dataset = sqlalchemy.table(
-            "fct_pool_year_totals", *(sqlalchemy.column(column["name"]) for column in reflected), schema=SQLALCHEMY_SCHEMA
+            "fct_pool_year_totals",
+            *(sqlalchemy.column(column["name"]) for column in reflected),
+            schema=SQLALCHEMY_SCHEMA,
         )
         with engine.connect() as connection:
             readonly = connection.execute(
@@ -377,8 +380,12 @@ def check(name: str, root, cwd: Path, published: Path, expected, recipes: Recipe
     if name == "superset":
         check_superset(root, published, expected, recipes)
         return
-    checks = {"python": check_python, "sqlalchemy": check_sqlalchemy, "duckdb-cli": check_duckdb_cli,
-              "pandas-parquet": check_pandas_parquet}
+    checks = {
+        "python": check_python,
+        "sqlalchemy": check_sqlalchemy,
+        "duckdb-cli": check_duckdb_cli,
+        "pandas-parquet": check_pandas_parquet,
+    }
     checks[name](root, cwd, expected, recipes)
 
 
@@ -429,7 +436,10 @@ def test_a_recipe_that_is_not_read_only_fails(name, published, expected, elsewhe
     """On a copy of the release: a connection that is not read-only could write to it."""
     recipe, option, without = NOT_READ_ONLY[name]
     assert option in RECIPES[recipe].code
-    forgetful = {**RECIPES, recipe: dataclasses.replace(RECIPES[recipe], code=RECIPES[recipe].code.replace(option, without))}
+    forgetful = {
+        **RECIPES,
+        recipe: dataclasses.replace(RECIPES[recipe], code=RECIPES[recipe].code.replace(option, without)),
+    }
     copy = copy_clone(published, tmp_path / "copy", change_a_figure=False)
     check(name, copy, elsewhere, published, expected)  # as written, the recipe reads the copy
     if name == "superset":  # in this process, where a second connection would clash with the engine's

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import PipelineRun, mart_row_counts, run_pipeline, sha256
-from scripts.pipeline import STAGES
 from seed_files import PROJECT_DIR, copy_project, seed_rows
+
+from scripts.pipeline import STAGES
 
 READER = """
 import select, sys, duckdb
@@ -39,7 +39,10 @@ def start_reader(database: Path) -> subprocess.Popen:
     """A BI tool stand-in: a second process that holds a read-only connection and keeps querying."""
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(database)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
     return reader
@@ -121,7 +124,10 @@ def kill_run_in(stage: str, project: Path, published: Path, delay: float = 0.0) 
     marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
     run = subprocess.Popen(
         [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     seen = []
     for line in run.stdout:

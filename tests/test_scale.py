@@ -7,13 +7,13 @@ through dbt sources (`input_mode: files`). `make bench` runs the same at large s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pytest
-
 from conftest import run_pipeline
+
 from scripts.bench.baseline import differing_marts, run_baseline
 from scripts.generate_appendices import INJECTED_ERRORS, Shape, generate
 
@@ -52,9 +52,12 @@ def rewrite_amounts(
             f" else {other_rows_value or column} end as {column}) from '{amounts}')"
             f" to '{rewritten}' (format parquet)"
         )
-        values = [value for (value,) in connection.execute(
-            f"select {column} from '{rewritten}' where source_line = {first_row}"
-        ).fetchall()]
+        values = [
+            value
+            for (value,) in connection.execute(
+                f"select {column} from '{rewritten}' where source_line = {first_row}"
+            ).fetchall()
+        ]
     rewritten.replace(amounts)
     return first_row, values
 
@@ -77,7 +80,9 @@ def test_generated_appendices_that_add_up_are_published(project_copy: Path, tmp_
     result = run_pipeline(project_copy, input_dir=tmp_path / "input")
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(tmp_path / "input" / "x.duckdb")) as scratch:
-        published = scratch.execute(f"select count(*) from read_parquet('{tmp_path / 'input' / 'published_totals.parquet'}')").fetchone()[0]
+        published = scratch.execute(
+            f"select count(*) from read_parquet('{tmp_path / 'input' / 'published_totals.parquet'}')"
+        ).fetchone()[0]
     assert f"published totals reconciled: {published}/{published}" in result.output
     with duckdb.connect(str(result.paths.warehouse.published), read_only=True) as connection:
         assert connection.execute("select count(distinct document_id) from marts.fct_allocations").fetchone()[0] == 3
@@ -125,7 +130,11 @@ def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path
     _, line_code, _, _, _ = rewrite_first_csv_amount(
         input_dir,
         lambda document_id, line_code, year, amount, source_line: [
-            document_id, line_code, year, f'"{int(amount):,}"'.replace(",", "."), source_line
+            document_id,
+            line_code,
+            year,
+            f'"{int(amount):,}"'.replace(",", "."),
+            source_line,
         ],
     )
     result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
@@ -179,6 +188,7 @@ def test_parquet_amounts_stored_as_text_are_checked_row_by_row(project_copy: Pat
     failures = [line for line in result.lines if line.startswith("  source_is_whole_number")]
     assert failures == [
         f"  source_is_whole_number_appendix_files_amounts_amount_tdkk: Got {rows_changed} result"
-        + ("s" if rows_changed > 1 else "") + ", configured to fail if != 0"
+        + ("s" if rows_changed > 1 else "")
+        + ", configured to fail if != 0"
     ]
     assert f"source_line={first_row}" in result.output

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pytest
-
 from conftest import run_pipeline
 from seed_files import header_of, seed_rows
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import sha256
-from scripts.publish import Warehouse, writer_lock
 from seed_files import PROJECT_DIR, seed_rows
+
+from scripts.publish import Warehouse, writer_lock
 
 HOLDER = textwrap.dedent("""
     import sys
@@ -34,7 +34,10 @@ HOLDER = textwrap.dedent("""
 def start_holder(warehouse: Warehouse) -> subprocess.Popen:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(warehouse.published)],
-        cwd=PROJECT_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=PROJECT_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "holding"
     return holder
@@ -80,7 +83,10 @@ def test_rollback_waits_for_a_run(warehouse):
     holder = start_holder(warehouse)
     rollback = subprocess.Popen(
         [sys.executable, "-m", "scripts.publish", "rollback", "--warehouse", str(warehouse.published)],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1)
     assert rollback.poll() is None, "rollback did not wait for the lock"
@@ -96,7 +102,10 @@ def start_run(project: Path) -> subprocess.Popen:
     published = project / "warehouse" / "funding.duckdb"
     return subprocess.Popen(
         [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -118,7 +127,8 @@ def test_two_runs_two_seconds_apart_both_publish_one_after_the_other(project_cop
     expected = len(seed_rows(project_copy, "published_totals"))
     with duckdb.connect(str(warehouse.published), read_only=True) as connection:
         statuses = connection.execute(
-            "select reconciliation_status, count(*) from marts.rpt_reconciliation group by all").fetchall()
+            "select reconciliation_status, count(*) from marts.rpt_reconciliation group by all"
+        ).fetchall()
     assert statuses == [("reconciled", expected)]
 
 
@@ -146,9 +156,20 @@ def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published
 
     checksum = sha256(published_before)
     run = subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project_copy),
-         "--warehouse", str(published_before)],
-        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "scripts.pipeline",
+            "--project-dir",
+            str(project_copy),
+            "--warehouse",
+            str(published_before),
+        ],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
     seen = []

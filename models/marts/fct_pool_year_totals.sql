@@ -27,7 +27,9 @@ with_year_total as (
 
     select
         *,
-        cast(sum(computed_amount_tdkk) over (partition by document_id, fiscal_year) as {{ dbt.type_bigint() }}) as year_amount_tdkk
+        cast(
+            sum(computed_amount_tdkk) over (partition by document_id, fiscal_year) as {{ dbt.type_bigint() }}
+        ) as year_amount_tdkk
 
     from pool_years
 

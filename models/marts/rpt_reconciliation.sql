@@ -124,9 +124,12 @@ classified as (
 
 unlabelled_lines as (
 
-    select distinct document_id, line_code
+    select distinct
+        document_id,
+        line_code
     from classified
-    where total_scope = 'line'
+    where
+        total_scope = 'line'
         and line_label is null
 
 ),

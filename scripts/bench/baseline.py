@@ -1,9 +1,9 @@
 """The benchmark's baseline: scripts/bench/baseline.sql run by DuckDB alone, on the same files.
 
-    python -m scripts.bench.baseline INPUT_DIR DATABASE
-        prints one line of JSON: how many published totals did not reconcile.
-    python -m scripts.bench.baseline --compare BASELINE_DATABASE PIPELINE_DATABASE
-        prints one line of JSON: the marts whose rows differ between the two.
+python -m scripts.bench.baseline INPUT_DIR DATABASE
+    prints one line of JSON: how many published totals did not reconcile.
+python -m scripts.bench.baseline --compare BASELINE_DATABASE PIPELINE_DATABASE
+    prints one line of JSON: the marts whose rows differ between the two.
 """
 
 from __future__ import annotations
@@ -61,9 +61,13 @@ def differing_marts(baseline: Path, pipeline: Path) -> list[str]:
         "from information_schema.columns where table_schema = 'marts' and table_name = ?"
     )
     with duckdb.connect(str(baseline), read_only=True) as ours, duckdb.connect(str(pipeline), read_only=True) as theirs:
-        marts = sorted({row[0] for row in ours.execute(marts_query).fetchall()} | {row[0] for row in theirs.execute(marts_query).fetchall()})
+        marts = sorted(
+            {row[0] for row in ours.execute(marts_query).fetchall()}
+            | {row[0] for row in theirs.execute(marts_query).fetchall()}
+        )
         return [
-            mart for mart in marts
+            mart
+            for mart in marts
             if ours.execute(columns_query, [mart]).fetchone() != theirs.execute(columns_query, [mart]).fetchone()
             or fingerprint(ours, mart) != fingerprint(theirs, mart)
         ]

@@ -39,7 +39,11 @@ BENCH_DIR = PROJECT_DIR / "target" / "bench"
 SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
 REPEATS = 3  # pairs of runs per size; BENCH_REPEATS changes it
 WRONG_TOTALS = 6
-RECONCILIATION_TESTS = ["line_totals_match_published", "pool_year_totals_match_published", "pool_totals_match_published"]
+RECONCILIATION_TESTS = [
+    "line_totals_match_published",
+    "pool_year_totals_match_published",
+    "pool_totals_match_published",
+]
 
 
 @dataclass
@@ -129,9 +133,17 @@ def warehouse_of(work: Path, name: str) -> Warehouse:
 
 def pipeline_command(input_dir: Path, work: Path, name: str) -> list[str]:
     return [
-        sys.executable, "-m", "scripts.pipeline", "--input-dir", str(input_dir),
-        "--warehouse", str(warehouse_of(work, name).published), "--target-dir", str(work / name / "target"),
-        "--timings-json", str(work / name / "timings.json"),
+        sys.executable,
+        "-m",
+        "scripts.pipeline",
+        "--input-dir",
+        str(input_dir),
+        "--warehouse",
+        str(warehouse_of(work, name).published),
+        "--target-dir",
+        str(work / name / "target"),
+        "--timings-json",
+        str(work / name / "timings.json"),
     ]
 
 
@@ -147,7 +159,9 @@ def count_caught(warehouse: Warehouse) -> int:
         return 0
     build_database = warehouse.build_in(kept[-1]).build_database  # ids start with the time: the last is the newest
     with duckdb.connect(str(build_database), read_only=True) as connection:
-        return sum(connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS)
+        return sum(
+            connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS
+        )
 
 
 def measure_pair(clean: Path, work: Path, pipeline_first: bool) -> Pair:
@@ -179,7 +193,9 @@ def bench_size(lines: int, repeats: int) -> SizeResult:
     subprocess.run([*generator, str(clean)], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
         [*generator, "--wrong-totals", str(WRONG_TOTALS), "--wrong-variant-of", str(clean), str(wrong)],
-        cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL,
+        cwd=PROJECT_DIR,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     injected = json.loads((wrong / INJECTED_ERRORS).read_text())
 
@@ -191,8 +207,18 @@ def bench_size(lines: int, repeats: int) -> SizeResult:
     amount_rows = duckdb.execute(f"select count(*) from read_parquet('{clean / 'amounts.parquet'}')").fetchone()[0]
     # in a child, like everything heavy: this process's peak would carry over to the next children
     compared = subprocess.run(
-        [sys.executable, "-m", "scripts.bench.baseline", "--compare", str(work / "baseline.duckdb"), str(warehouse_of(work, "pipeline").published)],
-        cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "scripts.bench.baseline",
+            "--compare",
+            str(work / "baseline.duckdb"),
+            str(warehouse_of(work, "pipeline").published),
+        ],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     differing = json.loads(compared.stdout)["differing_marts"]
     return SizeResult(lines, amount_rows, pairs, wrong_run, len(injected), caught, differing)
@@ -259,10 +285,14 @@ def main() -> int:
     if len(results) > 1:
         growth = results[-1].pipeline_seconds / results[-2].pipeline_seconds
         print(f"time growth from {results[-2].lines:,} to {results[-1].lines:,} lines: {growth:.1f}x")
-    print(f"stages at {results[-1].lines:,} lines: " + ", ".join(f"{k} {v:.1f} s" for k, v in results[-1].pipeline_stages.items()))
+    print(
+        f"stages at {results[-1].lines:,} lines: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in results[-1].pipeline_stages.items())
+    )
     print(f"results: {BENCH_DIR / 'results.json'}, plot: {BENCH_DIR / 'results.png'}")
     failed = [
-        r for r in results
+        r
+        for r in results
         if r.caught != r.injected or r.pipeline_failed or r.wrong_run.exit_code != 1 or r.differing_marts
     ]
     return 1 if failed else 0

@@ -40,7 +40,9 @@ reconciliation as (
 
 document_years as (
 
-    select distinct document_id, fiscal_year
+    select distinct
+        document_id,
+        fiscal_year
     from published
     where total_scope = 'pool_year'
 
@@ -48,7 +50,9 @@ document_years as (
 
 year_counts as (
 
-    select document_id, count(*) as year_count
+    select
+        document_id,
+        count(*) as year_count
     from document_years
     group by document_id
 
@@ -56,7 +60,9 @@ year_counts as (
 
 line_counts as (
 
-    select document_id, count(*) as line_count
+    select
+        document_id,
+        count(*) as line_count
     from budget_lines
     group by document_id
 
@@ -64,9 +70,12 @@ line_counts as (
 
 amount_row_counts as (
 
-    select document_id, sum(amount_row_count) as amount_row_count
+    select
+        document_id,
+        sum(amount_row_count) as amount_row_count
     from reconciliation
-    where total_scope = 'pool_year'
+    where
+        total_scope = 'pool_year'
         and published_amount_tdkk is not null
     group by document_id
 
@@ -80,7 +89,8 @@ short_documents as (
         on line_counts.document_id = year_counts.document_id
     left join amount_row_counts
         on line_counts.document_id = amount_row_counts.document_id
-    where coalesce(amount_row_counts.amount_row_count, 0)
+    where
+        coalesce(amount_row_counts.amount_row_count, 0)
         < line_counts.line_count * year_counts.year_count
 
 ),
@@ -103,7 +113,10 @@ expected as (
 
 amounts_of_short_documents as (
 
-    select amounts.document_id, amounts.line_code, amounts.fiscal_year
+    select
+        amounts.document_id,
+        amounts.line_code,
+        amounts.fiscal_year
     from short_documents
     inner join amounts
         on short_documents.document_id = amounts.document_id
@@ -117,7 +130,8 @@ missing as (
     where not exists (
         select 1
         from amounts_of_short_documents as amounts
-        where amounts.document_id = expected.document_id
+        where
+            amounts.document_id = expected.document_id
             and amounts.line_code = expected.line_code
             and amounts.fiscal_year = expected.fiscal_year
     )

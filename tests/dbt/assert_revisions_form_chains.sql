@@ -9,32 +9,44 @@
 
 with recursive documents as (
 
-    select document_id, supersedes_document_id
+    select
+        document_id,
+        supersedes_document_id
     from {{ ref('stg_appendix__documents') }}
 
 ),
 
 walk (start_document_id, document_id, steps) as (
 
-    select document_id, document_id, 0
+    select
+        document_id as start_document_id,
+        document_id,
+        0 as steps
     from documents
 
     union all
 
-    select walk.start_document_id, revisions.document_id, walk.steps + 1
+    select
+        walk.start_document_id,
+        revisions.document_id,
+        walk.steps + 1
     from walk
     inner join documents as revisions
-        on revisions.supersedes_document_id = walk.document_id
-    where walk.steps < (select count(*) from documents)
+        on walk.document_id = revisions.supersedes_document_id
+    where
+        walk.steps < (select count(*) from documents)
         and (walk.steps = 0 or walk.document_id <> walk.start_document_id)
 
 ),
 
 loops as (
 
-    select start_document_id, min(steps) as loop_length
+    select
+        start_document_id,
+        min(steps) as loop_length
     from walk
-    where steps > 0
+    where
+        steps > 0
         and document_id = start_document_id
     group by start_document_id
 
