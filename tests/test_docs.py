@@ -65,3 +65,10 @@ def test_exposures_name_their_owner_and_read_only_marts(manifest: dict):
     for exposure in exposures:
         assert exposure["owner"]["name"] and exposure["owner"]["email"]
         assert exposure["depends_on"]["nodes"] and set(exposure["depends_on"]["nodes"]) <= mart_ids
+
+
+@pytest.mark.pipeline
+def test_every_macro_of_the_project_is_documented(manifest: dict):
+    macros = [macro for macro in manifest["macros"].values() if macro["package_name"] == "funding_warehouse"]
+    assert macros
+    assert [macro["name"] for macro in macros if not macro["description"].strip()] == []

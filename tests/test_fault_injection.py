@@ -114,7 +114,7 @@ def line_duplicated(project: Path) -> list[str]:
     write_rows(seed_path(project, "amounts"), rows + [rows[0]])
     # the amounts' grain is tested on the first table they land in, through its key
     return [
-        "unique_fct_allocations_allocation_id",
+        "unique_key_fct_allocations_allocation_id",
         f"|{rows[0]['line_code']}|{rows[0]['fiscal_year']}, n_records=2",
     ]
 
@@ -185,7 +185,7 @@ def published_total_repeated(project: Path) -> list[str]:
     repeated = totals[first_row_index(totals, lambda row: row["total_scope"] == "line")]
     write_rows(seed_path(project, "published_totals"), totals + [repeated])
     return [
-        "unique_rpt_reconciliation_reconciliation_id",
+        "unique_key_rpt_reconciliation_reconciliation_id",
         f"|{repeated['pool_code']}|{repeated['line_code']}|, n_records=2",
     ]
 

@@ -1,6 +1,6 @@
 {#
     The rows of `relation` whose `columns` repeat, one per repeated key with its `row_count`:
-    the query behind the key tests (`unique`, `unique_combination_of_columns`).
+    the query behind the key tests `unique_key` and `unique_combination_of_columns`.
 
     On DuckDB a first pass groups a 64-bit hash of the key instead of the key itself, which
     is much cheaper for text keys at tens of millions of rows (3.3 s to 2.1 s for 20 million
