@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import sha256
 from seed_files import copy_project, seed_path, seed_rows, write_rows
+
+from scripts.publish import sha256
 
 DBT = Path(sys.executable).parent / "dbt"
 PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET", "FUNDING_RELEASE_ID")

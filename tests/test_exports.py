@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import mart_row_counts, sha256
 from frictionless import validate
+from pipeline_runs import mart_row_counts
 from seed_files import seed_rows
 
 from scripts.export import (
@@ -36,6 +36,7 @@ from scripts.export import (
     mart_specs,
     one_or_all,
 )
+from scripts.publish import sha256
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 

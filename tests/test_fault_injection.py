@@ -16,8 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_pipeline, sha256
+from pipeline_runs import run_pipeline
 from seed_files import header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
+
+from scripts.publish import sha256
 
 Corruption = Callable[[Path], list[str]]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy
-from conftest import PipelineRun
+from pipeline_runs import PipelineRun
 from seed_files import PROJECT_DIR
 from sqlalchemy import create_engine, inspect, select, text
 

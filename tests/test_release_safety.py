@@ -18,10 +18,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PipelineRun, mart_row_counts, run_pipeline, sha256
+from pipeline_runs import PipelineRun, mart_row_counts, run_pipeline
 from seed_files import PROJECT_DIR, copy_project, seed_rows
 
 from scripts.pipeline import STAGES
+from scripts.publish import sha256
 
 READER = """
 import select, sys, duckdb

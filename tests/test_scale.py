@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_pipeline
+from pipeline_runs import run_pipeline
 
 from scripts.bench.baseline import differing_marts, run_baseline
 from scripts.generate_appendices import INJECTED_ERRORS, Shape, generate

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_pipeline
+from pipeline_runs import run_pipeline
 from seed_files import header_of, seed_rows
 
 SEEDS = ["documents", "pools", "projects", "budget_lines", "amounts", "published_totals"]

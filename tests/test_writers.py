@@ -16,10 +16,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import sha256
 from seed_files import PROJECT_DIR, seed_rows
 
-from scripts.publish import Warehouse, writer_lock
+from scripts.publish import Warehouse, sha256, writer_lock
 
 HOLDER = textwrap.dedent("""
     import sys
