@@ -87,7 +87,7 @@ class RunPaths:
 
     @property
     def input_files(self) -> list[Path]:
-        """The files the run reads its tables from: the seed CSVs, or the files read in place."""
+        """The files the run reads its tables from: the seed CSVs, or the same tables as files."""
         tables = declared_seed_columns(self.seeds_dir)
         if self.input_dir is None:
             return [self.seeds_dir / f"{table}.csv" for table in tables]
@@ -156,9 +156,7 @@ def check_inputs(paths: RunPaths) -> list[str]:
     """Problems with the input files, each naming the file; empty when all is well."""
     if paths.input_dir is None:
         return [str(replace(problem, file=Path(shown(problem.file)))) for problem in check_seeds(paths.seeds_dir)]
-    tables = declared_seed_columns(paths.seeds_dir)  # the same tables, read from files
-    expected = [paths.input_dir / f"{table}.{paths.input_format}" for table in tables]
-    return [f"{path}: is missing; every input table needs its file" for path in expected if not path.exists()]
+    return [f"{path}: is missing; every input table needs its file" for path in paths.input_files if not path.exists()]
 
 
 def git_commit(project_dir: Path) -> str:

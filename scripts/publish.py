@@ -103,6 +103,15 @@ class Warehouse:
         return Build(folder, self.published.name, f"{self.name}_build{self.published.suffix}")
 
     @property
+    def reader_links(self) -> dict[Path, str]:
+        """The paths readers open, each with the link into the current release it must be."""
+        state = self.state_dir.name
+        return {
+            self.published: f"{state}/current/{self.published.name}",
+            self.exports: f"{state}/current/exports",
+        }
+
+    @property
     def current_release(self) -> Build | None:
         folder = self.release_of(self.current_link)
         return self.build_in(folder) if folder is not None and folder.exists() else None
@@ -137,6 +146,13 @@ class Build:
     @property
     def manifest(self) -> Path:
         return self.folder / RELEASE_MANIFEST
+
+    def read_manifest(self) -> dict:
+        """The sealed manifest; empty when it is missing or unreadable."""
+        try:
+            return json.loads(self.manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
 
     def files(self) -> list[Path]:
         """Every file of the build that its manifest records, databases first."""
@@ -254,11 +270,10 @@ def adopt_plain_file(warehouse: Warehouse) -> None:
 
 
 def link_published_paths(warehouse: Warehouse) -> None:
-    state = warehouse.state_dir.name
-    ensure_link(warehouse.published, f"{state}/current/{warehouse.published.name}")
-    ensure_link(warehouse.exports, f"{state}/current/exports")
+    for path, target in warehouse.reader_links.items():
+        ensure_link(path, target)
     if warehouse.previous_link.is_symlink():
-        ensure_link(warehouse.previous, f"{state}/previous/{warehouse.published.name}")
+        ensure_link(warehouse.previous, f"{warehouse.state_dir.name}/previous/{warehouse.published.name}")
 
 
 def sha256(path: Path) -> str:
@@ -312,7 +327,8 @@ def rollback(warehouse: Warehouse) -> Path:
     previous = warehouse.release_of(warehouse.previous_link)
     if previous is None or not previous.exists():
         raise PublishError(f"there is no previous release of {warehouse.published} to roll back to")
-    changed = files_changed(warehouse.build_in(previous))
+    target = warehouse.build_in(previous)
+    changed = files_changed(target, target.read_manifest())
     if changed:
         raise PublishError(f"the previous release {previous.name} was changed after publishing: {'; '.join(changed)}")
     replace_link(warehouse.current_link, f"releases/{previous.name}")
@@ -349,44 +365,31 @@ def release_status(warehouse: Warehouse) -> Status | None:
     release = warehouse.current_release
     if release is None:
         return None
-    try:
-        manifest = json.loads(release.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = release.read_manifest()
     return Status(release, manifest, links_changed(warehouse) + files_changed(release, manifest))
 
 
 def links_changed(warehouse: Warehouse) -> list[str]:
     """The paths readers open that no longer lead into the current release."""
-    state = warehouse.state_dir.name
-    expected = {
-        warehouse.published: f"{state}/current/{warehouse.published.name}",
-        warehouse.exports: f"{state}/current/exports",
-    }
     return [
         f"{path.name} (no longer the link to the current release: readers open something else)"
-        for path, target in expected.items()
+        for path, target in warehouse.reader_links.items()
         if not (path.is_symlink() and os.readlink(path) == target)
     ]
 
 
-def files_changed(release: Build, manifest: dict | None = None) -> list[str]:
+def files_changed(release: Build, manifest: dict) -> list[str]:
     """The release's files that differ from its manifest's checksums, or that it does not list."""
-    if manifest is None:
-        try:
-            manifest = json.loads(release.manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            manifest = {}
     if "files" not in manifest:
         return [f"{RELEASE_MANIFEST} (missing or unreadable: the release was never sealed)"]
     changed = []
-    for relative, expected in manifest.get("files", {}).items():
+    for relative, expected in manifest["files"].items():
         path = release.folder / relative
         if not path.exists():
             changed.append(f"{relative} (missing)")
         elif sha256(path) != expected:
             changed.append(f"{relative} (its SHA-256 differs from the one recorded at publishing)")
-    recorded = set(manifest.get("files", {}))
+    recorded = set(manifest["files"])
     changed += [
         f"{relative} (added after publishing)"
         for path in release.files()
