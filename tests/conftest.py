@@ -9,7 +9,6 @@ temporary directory of its own.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -35,5 +34,4 @@ def project_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def published_before(built: PipelineRun, project_copy: Path) -> Path:
     """A published warehouse in the copy's place, as a previous good run left it."""
-    shutil.copytree(built.paths.warehouse.published.parent, project_copy / "warehouse", symlinks=True)
-    return project_copy / "warehouse" / built.paths.warehouse.published.name
+    return built.copy_release_to(project_copy)

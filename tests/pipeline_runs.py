@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from seed_files import PROJECT_DIR
 
-from scripts.pipeline import RunPaths, run
+from scripts.pipeline import STAGES, RunPaths, run
 from scripts.publish import Warehouse
 
 
@@ -20,6 +24,11 @@ class PipelineRun:
     @property
     def output(self) -> str:
         return "\n".join(self.lines)
+
+    def copy_release_to(self, folder: Path) -> Path:
+        """Copy the published warehouse, links and releases, into `folder`/warehouse; return its published path."""
+        shutil.copytree(self.paths.warehouse.published.parent, folder / "warehouse", symlinks=True)
+        return folder / "warehouse" / self.paths.warehouse.published.name
 
 
 def run_pipeline(
@@ -44,3 +53,30 @@ def mart_row_counts(database: Path) -> dict[str, int]:
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
         return {mart: connection.execute(f"select count(*) from marts.{mart}").fetchone()[0] for (mart,) in marts}
+
+
+def start_pipeline(project: Path, published: Path, own_session: bool = False) -> subprocess.Popen:
+    """`make run`'s pipeline as a process of its own, its output merged into `stdout`.
+
+    `own_session` puts it in a process group of its own, so that a test can signal the whole
+    group (the pipeline and its GX child) as a terminal does.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=own_session,
+    )
+
+
+def read_until_stage(process: subprocess.Popen, stage: str) -> list[str]:
+    """The lines the process printed up to the announcement of `stage`, which must come."""
+    marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith(marker):
+            return seen
+    raise AssertionError(f"the run ended before {stage!r}:\n{''.join(seen)}")

@@ -60,11 +60,7 @@ class Builds:
 @pytest.fixture(scope="module")
 def builds(built, tmp_path_factory) -> Builds:
     project = copy_project(tmp_path_factory.mktemp("dbt-build"))
-    warehouse = project / "warehouse"
-    import shutil
-
-    shutil.copytree(built.paths.warehouse.published.parent, warehouse, symlinks=True)
-    published = warehouse / built.paths.warehouse.published.name
+    published = built.copy_release_to(project)
     before = sha256(published)
 
     clean = dbt_build(project)

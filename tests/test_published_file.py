@@ -326,8 +326,7 @@ def status_of(warehouse: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def warehouse_copy(built, tmp_path) -> Warehouse:
-    shutil.copytree(built.paths.warehouse.published.parent, tmp_path / "warehouse", symlinks=True)
-    return Warehouse(tmp_path / "warehouse" / built.paths.warehouse.published.name)
+    return Warehouse(built.copy_release_to(tmp_path))
 
 
 def test_status_reports_the_current_release(built, warehouse_copy):

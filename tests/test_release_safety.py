@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pipeline_runs import PipelineRun, mart_row_counts, run_pipeline
+from pipeline_runs import PipelineRun, mart_row_counts, read_until_stage, run_pipeline, start_pipeline
 from seed_files import PROJECT_DIR, copy_project, seed_rows
 
-from scripts.pipeline import STAGES
 from scripts.publish import sha256
 
 READER = """
@@ -83,8 +81,7 @@ class SecondRelease:
 def second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
     """A second run over a copy of the first release, while another process reads the file."""
     project = copy_project(tmp_path_factory.mktemp("second"))
-    shutil.copytree(built.paths.warehouse.published.parent, project / "warehouse", symlinks=True)
-    published = project / "warehouse" / built.paths.warehouse.published.name
+    published = built.copy_release_to(project)
     first_checksum = sha256(published)
     reader = start_reader(published)
     run = run_pipeline(project, published)
@@ -122,20 +119,8 @@ KILL_DELAYS = {"seed": 1.0, "build": 0.5, "test": 0.2, "validate": 0.5, "export"
 
 def kill_run_in(stage: str, project: Path, published: Path, delay: float = 0.0) -> subprocess.Popen:
     """Start `make run`'s pipeline as a process and SIGKILL it `delay` seconds into `stage`."""
-    marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen = []
-    for line in run.stdout:
-        seen.append(line)
-        if line.startswith(marker):
-            break
-    assert seen and seen[-1].startswith(marker), "".join(seen)
+    run = start_pipeline(project, published)
+    read_until_stage(run, stage)
     time.sleep(delay)
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)

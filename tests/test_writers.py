@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pipeline_runs import read_until_stage, start_pipeline
 from seed_files import PROJECT_DIR, seed_rows
 
 from scripts.publish import Warehouse, sha256, writer_lock
@@ -98,14 +99,7 @@ def test_rollback_waits_for_a_run(warehouse):
 
 
 def start_run(project: Path) -> subprocess.Popen:
-    published = project / "warehouse" / "funding.duckdb"
-    return subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return start_pipeline(project, project / "warehouse" / "funding.duckdb")
 
 
 @pytest.mark.pipeline
@@ -151,31 +145,11 @@ def test_an_unexpected_error_is_one_sentence_and_a_log_not_a_traceback(tmp_path,
 @pytest.mark.parametrize("stage", ["seed", "build"])
 def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published_before: Path):
     """Ctrl-C reaches the run's whole process group, as a terminal sends it; no traceback, nothing published."""
-    from scripts.pipeline import EXIT_INTERRUPTED, STAGES
+    from scripts.pipeline import EXIT_INTERRUPTED
 
     checksum = sha256(published_before)
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scripts.pipeline",
-            "--project-dir",
-            str(project_copy),
-            "--warehouse",
-            str(published_before),
-        ],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    marker = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] {stage}"
-    seen = []
-    for line in run.stdout:
-        seen.append(line)
-        if line.startswith(marker):
-            break
+    run = start_pipeline(project_copy, published_before, own_session=True)
+    seen = read_until_stage(run, stage)
     time.sleep(1.0)
     os.killpg(run.pid, signal.SIGINT)
     seen.append(run.stdout.read())
