@@ -249,20 +249,21 @@ def test_release_info_names_the_release_and_its_inputs(built, connection):
 
 
 def duckdb_cli() -> Path:
-    """The DuckDB CLI binary itself (duckdb-cli), which an unprivileged user can run."""
+    """The DuckDB CLI binary itself (duckdb-cli), not its Python launcher."""
     import duckdb_cli
 
     return Path(duckdb_cli.__file__).parent / "duckdb"
 
 
 def open_as_unprivileged(database: Path, *flags: str) -> subprocess.CompletedProcess:
+    """Open `database` with the CLI copied beside it (see owned_by_unprivileged), as that user."""
     return subprocess.run(
         [
             "runuser",
             "-u",
             UNPRIVILEGED,
             "--",
-            str(duckdb_cli()),
+            str(database.parent / "duckdb"),
             *flags,
             str(database),
             "-c",
@@ -279,12 +280,15 @@ def owned_by_unprivileged(published) -> Path:
     """A copy of the published file, with its mode, owned by an unprivileged user.
 
     Root ignores file modes, and a user who does not own a file could not write it whatever
-    its mode; a copy that the user owns shows that the mode alone refuses the writer.
+    its mode; a copy that the user owns shows that the mode alone refuses the writer. The
+    DuckDB CLI is copied into the same world-readable folder: the project's own copy may lie
+    where that user cannot reach it (a clone in a private temporary folder, say).
     """
     if os.geteuid() != 0:
         pytest.skip("needs root, to hand a copy to an unprivileged user")
     folder = Path(tempfile.mkdtemp(prefix="funding-readonly-"))
     folder.chmod(0o755)
+    shutil.copy2(duckdb_cli(), folder / "duckdb")
     copy = folder / published.name
     shutil.copy2(published.resolve(), copy)
     shutil.chown(copy, user=UNPRIVILEGED)
