@@ -40,7 +40,6 @@ from scripts.duckdb_settings import duckdb_limits
 from scripts.publish import sha256
 
 MARTS_SCHEMA = "marts"
-MARTS_FOLDER = "marts"  # the models/ subfolder whose models are the marts
 DOCUMENTS_MART = "dim_documents"
 # An Excel sheet has 1,048,576 rows; the CSV's header takes one
 EXCEL_MAX_DATA_ROWS = 1_048_575
@@ -125,10 +124,10 @@ def referenced_model(to: str, models_by_relation: dict[str, str]) -> str:
 
 
 def mart_specs(manifest_path: Path) -> dict[str, MartSpec]:
-    """Every model in the marts folder, with its descriptions, constraints and column meta."""
+    """Every published model (schema `marts`: the marts and the reports), with its descriptions, constraints and meta."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     nodes = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
-    marts = [node for node in nodes if node["fqn"][1:2] == [MARTS_FOLDER]]
+    marts = [node for node in nodes if node["schema"] == MARTS_SCHEMA]
     models_by_relation = {node["relation_name"]: node["name"] for node in nodes if node.get("relation_name")}
     return {node["name"]: mart_spec(node, models_by_relation) for node in marts}
 

@@ -26,7 +26,10 @@ def manifest(site: Path) -> dict:
 
 
 def marts(manifest: dict) -> list[dict]:
-    return [node for node in manifest["nodes"].values() if node["resource_type"] == "model" and "marts" in node["fqn"]]
+    """The published models: the marts and the reports, both in schema marts."""
+    return [
+        node for node in manifest["nodes"].values() if node["resource_type"] == "model" and node["schema"] == "marts"
+    ]
 
 
 @pytest.mark.pipeline

@@ -68,7 +68,7 @@ def mart_nodes(manifest_path) -> dict[str, dict[str, Any]]:
     return {
         node["name"]: node
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        if node["resource_type"] == "model" and node["schema"] == "marts"
     }
 
 
@@ -407,6 +407,7 @@ def test_manifest_keys_are_read_from_constraints_and_meta(tmp_path):
             "resource_type": "model",
             "name": name,
             "fqn": ["project", "marts", name],
+            "schema": "marts",
             "relation_name": f'"db"."marts"."{name}"',
             "description": f"{name}.\n",
             "columns": columns,

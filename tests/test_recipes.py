@@ -344,7 +344,7 @@ def test_sqlalchemy_recipe_reads_reflects_and_is_read_only(clone, published, exp
     assert all(comment for _, comment in columns), "a column without a description"
     assert report["readonly"] is True
     assert "read-only" in report["write"], report["write"]
-    assert {"PRIMARY KEY", "FOREIGN KEY"} <= set(report["keys"])
+    assert "PRIMARY KEY" in report["keys"]
     # The README says duckdb-engine 0.17 cannot reflect keys; when it can, say so there.
     for name in ("get_pk_constraint", "get_foreign_keys", "autoload"):
         assert "REGCLASS does not exist" in report[name], report[name]

@@ -4,9 +4,15 @@
     beside it.
 #}
 
-with reconciled as (
+with subtotals as (
 
-    select * from {{ ref('rpt_reconciliation') }}
+    select * from {{ ref('int_subtotals') }}
+
+),
+
+pools as (
+
+    select * from {{ ref('stg_appendix__pools') }}
 
 ),
 
@@ -18,51 +24,48 @@ documents as (
 
 pool_years as (
 
-    select * from reconciled
-    where total_scope = 'pool_year'
-
-),
-
-with_year_total as (
-
     select
         *,
         cast(
             sum(computed_amount_tdkk) over (partition by document_id, fiscal_year) as {{ dbt.type_bigint() }}
         ) as year_amount_tdkk
 
-    from pool_years
+    from subtotals
+    where total_scope = 'pool_year'
 
 ),
 
 final as (
 
     select
-        {{ natural_key(['with_year_total.document_id', 'with_year_total.pool_code', 'with_year_total.fiscal_year']) }}
+        {{ natural_key(['pool_years.document_id', 'pool_years.pool_code', 'pool_years.fiscal_year']) }}
             as pool_year_id,
-        {{ natural_key(['with_year_total.document_id', 'with_year_total.pool_code']) }} as pool_key,
-        with_year_total.document_id,
-        with_year_total.pool_code,
-        with_year_total.pool_name,
-        with_year_total.fiscal_year,
-        {{ fiscal_year_start('with_year_total.fiscal_year') }} as fiscal_year_start_date,
-        with_year_total.computed_amount_tdkk as amount_tdkk,
-        with_year_total.computed_amount_tdkk * documents.unit_factor as amount_dkk,
+        {{ natural_key(['pool_years.document_id', 'pool_years.pool_code']) }} as pool_key,
+        pool_years.document_id,
+        pool_years.pool_code,
+        pools.pool_name,
+        pool_years.fiscal_year,
+        {{ fiscal_year_start('pool_years.fiscal_year') }} as fiscal_year_start_date,
+        pool_years.computed_amount_tdkk as amount_tdkk,
+        pool_years.computed_amount_tdkk * documents.unit_factor as amount_dkk,
         cast(
-            {{ dbt.cast('with_year_total.computed_amount_tdkk', 'decimal(38, 12)') }}
-            / nullif(with_year_total.year_amount_tdkk, 0)
+            {{ dbt.cast('pool_years.computed_amount_tdkk', 'decimal(38, 12)') }}
+            / nullif(pool_years.year_amount_tdkk, 0)
             as decimal(9, 6)
         ) as share_of_year,
         -- one amount row per line and year (a tested key), so a pool-year's rows are its lines
-        with_year_total.amount_row_count as line_count,
-        with_year_total.published_amount_tdkk,
-        with_year_total.difference_tdkk,
-        with_year_total.reconciliation_status,
+        pool_years.amount_row_count as line_count,
+        pool_years.published_amount_tdkk,
+        pool_years.difference_tdkk,
+        pool_years.reconciliation_status,
         documents.is_current as is_current_document
 
-    from with_year_total
+    from pool_years
+    left join pools
+        on pool_years.document_id = pools.document_id
+        and pool_years.pool_code = pools.pool_code
     left join documents
-        on with_year_total.document_id = documents.document_id
+        on pool_years.document_id = documents.document_id
 
 )
 
