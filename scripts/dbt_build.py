@@ -61,11 +61,9 @@ class DbtProject:
         target_dir: Path,
         dbt_vars: dict[str, str] | None = None,
         input_dir: Path | None = None,
-        environment: dict[str, str] | None = None,
     ):
         self.database = database
         self.marts_database = marts_database
-        self.environment = environment or {}
         self.input_dir = input_dir
         self.common_args = [
             "--project-dir",
@@ -93,7 +91,6 @@ class DbtProject:
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
         os.environ["WAREHOUSE_MARTS_PATH"] = str(self.marts_database)
-        os.environ.update(self.environment)
         if self.input_dir is not None:
             os.environ["APPENDIX_FILES_DIR"] = str(self.input_dir)
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])

@@ -182,16 +182,21 @@ def input_checksums(paths: RunPaths) -> dict[str, str]:
     return {paths.shown_input(path): f"sha256:{sha256(path)}" for path in paths.input_files}
 
 
-def stamp_release(database: Path) -> dict:
-    """Record the moment of publishing in marts.release_info; return its row, for release.json.
+def stamp_release(database: Path, release_id: str, commit: str, checksums: dict[str, str]) -> dict:
+    """Record the release in marts.release_info; return its row, for release.json.
 
     Called once every check has passed, just before the exports are written from the stamped
-    marts. A build rejected after it (its exports could not be written) is never published,
-    whatever its stamp says.
+    marts. The build wrote development values; this sets the release id, the commit, the
+    input checksums and the moment of publishing. A build rejected after it (its exports
+    could not be written) is never published, whatever its stamp says.
     """
     published_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     with duckdb.connect(str(database), config=duckdb_limits()) as connection:
-        connection.execute("update marts.release_info set published_at_utc = cast(? as timestamp)", [published_at])
+        connection.execute(
+            "update marts.release_info set release_id = ?, git_commit = ?, input_checksums = ?,"
+            " published_at_utc = cast(? as timestamp)",
+            [release_id, commit, json.dumps(checksums, sort_keys=True), published_at],
+        )
         cursor = connection.execute("select * from marts.release_info")
         columns = [description[0] for description in cursor.description]
         (row,) = cursor.fetchall()
@@ -289,6 +294,7 @@ def run_stages(
     validator.start()  # GX imports in its own process while dbt imports and parses in this one
     startup_began = time.monotonic()
     checksums = background.submit(input_checksums, paths)
+    commit = background.submit(git_commit, paths.project_dir)
     from scripts.dbt_build import DbtProject  # imported here: dbt takes seconds to import
 
     try:
@@ -308,14 +314,12 @@ def run_stages(
         paths.target_dir,
         dbt_vars=paths.dbt_vars,
         input_dir=paths.input_dir,
-        environment={"FUNDING_RELEASE_ID": build.id, "FUNDING_GIT_COMMIT": git_commit(paths.project_dir)},
     )
     parsed = dbt.invoke("parse")
     progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:
         return reject("dbt could not parse the project", [parsed.error or ""], kept)
     stages = DbtStages(progress, dbt.node_counts())
-    dbt.environment["FUNDING_INPUT_CHECKSUMS"] = json.dumps(checksums.result(), sort_keys=True)
     built = dbt.invoke("build", on_event=stages.on_event)
     if not built.success:
         details = [built.error] if built.error else []
@@ -340,7 +344,7 @@ def run_stages(
 
     progress.start("export")
     reconciled, published = reconciled_totals(build.marts_database)
-    record = stamp_release(build.marts_database)
+    record = stamp_release(build.marts_database, build.id, commit.result(), checksums.result())
     # the databases are final now: hash them while DuckDB writes the exports
     database_checksums = {
         path.name: background.submit(sha256, path) for path in (build.marts_database, build.build_database)

@@ -13,7 +13,7 @@ On disk, beside the published file (here for the default `warehouse/funding.duck
                                        and the tests' failing rows (audit), for auditors
         exports/                       Parquet and CSV of every mart, datapackage.json
         release.json                   the release's id, commit, inputs and every file's SHA-256
-    warehouse/.funding/builds/<id>/    where the run <id> builds; one folder per run
+    warehouse/.funding/build/          where a run builds, then renamed to releases/<id>
     warehouse/.funding/lock            held by the one run (or rollback) that may write
 
 A release's files go live together when the single `current` link is replaced by `rename(2)`,
@@ -71,8 +71,11 @@ class Warehouse:
         return self.state_dir / "releases"
 
     @property
-    def builds_dir(self) -> Path:
-        return self.state_dir / "builds"
+    def build_dir(self) -> Path:
+        """Where every run builds. The path stays the same from run to run, so dbt's connection
+        settings do too, and dbt reuses its parse of the project (a changed profile makes dbt
+        parse every file again)."""
+        return self.state_dir / "build"
 
     @property
     def lock_path(self) -> Path:
@@ -99,8 +102,8 @@ class Warehouse:
             return None
         return (link.parent / os.readlink(link)).resolve()
 
-    def build_in(self, folder: Path) -> Build:
-        return Build(folder, self.published.name, f"{self.name}_build{self.published.suffix}")
+    def build_in(self, folder: Path, release_id: str | None = None) -> Build:
+        return Build(folder, self.published.name, f"{self.name}_build{self.published.suffix}", release_id)
 
     @property
     def reader_links(self) -> dict[Path, str]:
@@ -124,10 +127,11 @@ class Build:
     folder: Path
     marts_name: str  # the published file's name, e.g. funding.duckdb
     build_name: str  # e.g. funding_build.duckdb
+    release_id: str | None = None  # the release it becomes; a release's folder is named by it
 
     @property
     def id(self) -> str:
-        return self.folder.name
+        return self.release_id or self.folder.name
 
     @property
     def marts_database(self) -> Path:
@@ -236,13 +240,13 @@ def new_release_id() -> str:
 
 
 def start_build(warehouse: Warehouse, release_id: str) -> Build:
-    """An empty build folder of this run's own. Call it holding the writer lock.
+    """The empty build folder, for the run that will publish `release_id`. Call it holding the writer lock.
 
-    Builds left by earlier runs are removed first: a rejected one has been kept for inspection
+    A build left by an earlier run is removed first: a rejected one has been kept for inspection
     until this run, and a crashed one is no one's, since no other run can hold the lock.
     """
-    shutil.rmtree(warehouse.builds_dir, ignore_errors=True)
-    build = warehouse.build_in(warehouse.builds_dir / release_id)
+    shutil.rmtree(warehouse.build_dir, ignore_errors=True)
+    build = warehouse.build_in(warehouse.build_dir, release_id)
     build.exports.mkdir(parents=True)
     adopt_plain_file(warehouse)
     return build

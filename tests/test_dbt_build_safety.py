@@ -22,7 +22,7 @@ from seed_files import copy_project, seed_path, seed_rows, write_rows
 from scripts.publish import sha256
 
 DBT = Path(sys.executable).parent / "dbt"
-PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET", "FUNDING_RELEASE_ID")
+PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET")
 
 
 def dbt_build(project: Path) -> subprocess.CompletedProcess:

@@ -347,7 +347,7 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         kept = re.search(r"kept for inspection in (\S+)/ until the next run", result.output)
         assert kept, result.output
         build = result.paths.warehouse.build_in(Path(kept.group(1)))
-        assert build.folder.parent == result.paths.warehouse.builds_dir
+        assert build.folder == result.paths.warehouse.build_dir
         assert build.build_database.exists() and build.marts_database.exists()
 
 

@@ -2,10 +2,12 @@
     One row that says which release a reader is looking at: its id, when it was built and
     published, from which commit and inputs, with which dbt and engine.
 
-    `make run` sets the release id, commit and input checksums through the environment
-    (scripts/pipeline.py), and stamps `published_at_utc` once every check has passed. A
-    plain `dbt build` leaves them at their development values, and `published_at_utc` empty:
-    such a build is not a release.
+    The build writes development values. `make run` stamps the release id, commit, input
+    checksums and `published_at_utc` once every check has passed (scripts/pipeline.py), so a
+    plain `dbt build` keeps the development values and an empty `published_at_utc`: such a
+    build is not a release. Stamping after the build, rather than passing the values in
+    through the environment, keeps the model the same from run to run, so dbt need not parse
+    it again.
 #}
 
 with documents as (
@@ -29,18 +31,18 @@ document_list as (
 final as (
 
     select
-        {{ dbt.cast(text_literal(env_var('FUNDING_RELEASE_ID', 'development')), dbt.type_string()) }}
+        {{ dbt.cast(dbt.string_literal('development'), dbt.type_string()) }}
             as release_id,
         {{ dbt.cast(dbt.string_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S')), dbt.type_timestamp()) }}
             as built_at_utc,
         {{ dbt.cast('null', dbt.type_timestamp()) }} as published_at_utc,
-        {{ dbt.cast(text_literal(env_var('FUNDING_GIT_COMMIT', 'unknown')), dbt.type_string()) }}
+        {{ dbt.cast(dbt.string_literal('unknown'), dbt.type_string()) }}
             as git_commit,
         {{ dbt.cast(dbt.string_literal(dbt_version), dbt.type_string()) }} as dbt_version,
         {{ dbt.cast(engine_version(), dbt.type_string()) }} as engine_version,
         document_list.document_ids,
         document_list.current_document_ids,
-        {{ dbt.cast(text_literal(env_var('FUNDING_INPUT_CHECKSUMS', '{}')), dbt.type_string()) }}
+        {{ dbt.cast(dbt.string_literal('{}'), dbt.type_string()) }}
             as input_checksums
 
     from document_list

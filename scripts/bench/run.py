@@ -150,14 +150,13 @@ def pipeline_command(input_dir: Path, work: Path, name: str) -> list[str]:
 def count_caught(warehouse: Warehouse) -> int:
     """Failing rows of the three reconciliation tests, as stored in the rejected build.
 
-    A rejected build is kept in its own folder, named by its release id, under the state
-    directory's builds/ until the next run; the tests' failing rows are in its build database,
-    schema audit. No rejected build (the run crashed before it built) catches nothing.
+    A rejected build is kept in the state directory's build/ until the next run; the tests'
+    failing rows are in its build database, schema audit. No rejected build (the run crashed
+    before it built) catches nothing.
     """
-    kept = sorted(warehouse.builds_dir.iterdir()) if warehouse.builds_dir.is_dir() else []
-    if not kept:
+    build_database = warehouse.build_in(warehouse.build_dir).build_database
+    if not build_database.exists():
         return 0
-    build_database = warehouse.build_in(kept[-1]).build_database  # ids start with the time: the last is the newest
     with duckdb.connect(str(build_database), read_only=True) as connection:
         return sum(
             connection.execute(f"select count(*) from audit.{test}").fetchone()[0] for test in RECONCILIATION_TESTS
