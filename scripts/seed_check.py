@@ -5,8 +5,8 @@ dbt's seed loader is forgiving in ways that corrupt figures silently: it reads t
 person would and reports each cell that is not of the declared form, by file, row and column.
 
 The declared form comes from `seeds/_seeds.yml`, the file dbt itself reads: a column's type
-is its `data_type`, or else its `column_types` entry, and it is required when it carries a
-`not_null` test.
+is its `data_type`, or else its `column_types` entry, and it is required when its meta says
+`required: true`.
 
 Tolerated, because they do not change a figure: a UTF-8 byte-order mark, CRLF line endings
 and spaces around a cell.
@@ -64,7 +64,7 @@ def declared_seed_columns(seeds_dir: Path) -> dict[str, list[SeedColumn]]:
             SeedColumn(
                 name=column["name"],
                 data_type=column.get("data_type", column_types[column["name"]]).lower(),
-                required="not_null" in (column.get("data_tests") or []),
+                required=bool((column.get("meta") or {}).get("required")),
             )
             for column in seed["columns"]
         ]
