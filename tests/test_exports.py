@@ -163,6 +163,37 @@ def test_descriptor_schema_lists_every_column(exports, package):
         assert all(field["type"] == "integer" for field in amounts)
 
 
+def csv_header_problems(exports: Path, published: Path) -> list[str]:
+    """Each CSV export whose header row is not its mart's columns, in the mart's order."""
+    problems = []
+    with duckdb.connect(str(published), read_only=True) as connection:
+        for path in sorted(exports.glob("*.csv")):
+            cursor = connection.execute(f"select * from marts.{path.stem} limit 0")
+            columns = [description[0] for description in cursor.description]
+            with path.open(encoding="utf-8", newline="") as handle:
+                header = next(csv.reader(handle))
+            if header != columns:
+                problems.append(f"{path.name}: header {header}, mart columns {columns}")
+    return problems
+
+
+def test_each_csv_header_is_its_marts_columns_in_order(built, exports):
+    assert csv_header_problems(exports, built.paths.warehouse.published) == []
+
+
+@pytest.mark.parametrize("change", ["rename", "reorder"])
+def test_the_header_check_names_a_changed_header(built, exports, tmp_path, change):
+    copy = tmp_path / "exports"
+    shutil.copytree(exports, copy)
+    path = copy / "fct_pool_year_totals.csv"
+    lines = path.read_text(encoding="utf-8").split("\n", 1)
+    header = lines[0].split(",")
+    header = [header[0] + "_renamed", *header[1:]] if change == "rename" else [header[1], header[0], *header[2:]]
+    path.write_text(",".join(header) + "\n" + lines[1], encoding="utf-8")
+    problems = csv_header_problems(copy, built.paths.warehouse.published)
+    assert [problem.split(":")[0] for problem in problems] == [path.name]
+
+
 def test_csv_rows_are_sorted_by_the_marts_key(exports, package):
     for resource in (item for item in package["resources"] if item["format"] == "csv"):
         key = resource["schema"]["primaryKey"]
