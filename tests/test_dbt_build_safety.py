@@ -21,6 +21,9 @@ from seed_files import copy_project, seed_path, seed_rows, write_rows
 
 from scripts.publish import sha256
 
+# the tests share one expensive module fixture: keep them on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("dbt_build_safety")
+
 DBT = Path(sys.executable).parent / "dbt"
 PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET")
 

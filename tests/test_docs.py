@@ -10,6 +10,9 @@ import pytest
 from scripts.docs import generate_docs
 from scripts.pipeline import RunPaths
 
+# the tests share one expensive module fixture: keep them on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("docs_site")
+
 
 @pytest.fixture(scope="module")
 def site(built, tmp_path_factory) -> Path:
