@@ -4,21 +4,26 @@ Each corruption changes a copy of the project and returns the fragments its erro
 contain. The figures in those fragments are computed from the seed rows the corruption read,
 so no amount of the document is written here.
 
-Every case starts from a published warehouse (as a previous good run leaves it) and checks
-that the failed run leaves that file byte for byte as it was.
+The corruptions that dbt's tests must catch are built through the pipeline's own dbt runner
+(scripts/dbt_build.py), in this process, on one project copy parsed once: a corruption changes
+seed rows, never the project's code, so one parse serves every case. What the pipeline adds to
+a failed build (exit code 1, the failing rows printed, the rejected build kept, the published
+file untouched) is checked on full runs: one of those cases, and every case of the input check.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 from pipeline_runs import run_pipeline
-from seed_files import header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
+from seed_files import copy_project, header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
 
+from scripts.dbt_build import DbtProject, StageResult
 from scripts.publish import sha256
 
 Corruption = Callable[[Path], list[str]]
@@ -351,10 +356,71 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         assert build.build_database.exists() and build.marts_database.exists()
 
 
+def failure_report(result: StageResult) -> str:
+    """A failed build's failures as the pipeline prints them: each test's name, message and rows."""
+    lines = [result.error] if result.error else []
+    for failure in result.failures:
+        lines.append(f"{failure.name}: {failure.message}")
+        lines.extend(f"  - {row}" for row in failure.rows)
+    return "\n".join(lines)
+
+
+class SharedProject:
+    """One project copy, parsed once, whose seeds each case corrupts and then builds."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.project = copy_project(folder / "project")
+        self.pristine_seeds = folder / "pristine-seeds"
+        shutil.copytree(self.project / "seeds", self.pristine_seeds)
+        self.dbt = self.runner(folder / "parse")
+        parsed = self.dbt.invoke("parse")
+        assert parsed.success, parsed.error
+
+    def runner(self, build_folder: Path) -> DbtProject:
+        build_folder.mkdir(parents=True)
+        return DbtProject(
+            project_dir=self.project,
+            database=build_folder / "funding_build.duckdb",
+            marts_database=build_folder / "funding.duckdb",
+            target_dir=self.folder / "target",
+        )
+
+    def build(self, corrupt: Corruption, build_folder: Path) -> tuple[list[str], StageResult]:
+        shutil.rmtree(self.project / "seeds")
+        shutil.copytree(self.pristine_seeds, self.project / "seeds")
+        expected = corrupt(self.project)
+        dbt = self.runner(build_folder)
+        dbt.manifest = self.dbt.manifest
+        return expected, dbt.invoke("build", "--exclude-resource-type", "unit_test")
+
+
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory) -> SharedProject:
+    return SharedProject(tmp_path_factory.mktemp("faults"))
+
+
+@pytest.mark.pipeline
+def test_the_shared_project_builds_clean(shared_project: SharedProject, tmp_path: Path):
+    """Without a corruption the same runner passes, so each failure below is its corruption's."""
+    expected, result = shared_project.build(lambda project: [], tmp_path / "build")
+    assert result.success, failure_report(result)
+    assert expected == [] and result.count("test", "pass") == result.count("test") > 0
+
+
 @pytest.mark.pipeline
 @pytest.mark.parametrize("corrupt", CAUGHT_BY_TESTS, ids=lambda corruption: corruption.__name__)
-def test_build_rejects(corrupt: Corruption, project_copy: Path, published_before: Path):
-    assert_rejected(project_copy, published_before, corrupt(project_copy), exit_code=1)
+def test_build_rejects(corrupt: Corruption, shared_project: SharedProject, tmp_path: Path):
+    expected, result = shared_project.build(corrupt, tmp_path / "build")
+    report = failure_report(result)
+    assert not result.success and result.failures, report
+    for fragment in expected:
+        assert fragment in report, f"{fragment!r} missing from:\n{report}"
+
+
+@pytest.mark.pipeline
+def test_a_failed_build_is_rejected_and_publishes_nothing(project_copy: Path, published_before: Path):
+    assert_rejected(project_copy, published_before, digit_transposed(project_copy), exit_code=1)
 
 
 @pytest.mark.parametrize("corrupt", CAUGHT_BY_SEED_CHECK, ids=lambda corruption: corruption.__name__)
