@@ -1,5 +1,6 @@
 # The whole user interface of the funding warehouse. Every target sets up its own
 # virtual environment from requirements.lock first, so a fresh clone needs nothing else.
+# The Python commands are one command line, `.venv/bin/python -m scripts COMMAND --help`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,10 +9,10 @@ INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
-.PHONY: run test lint format bench rollback status docs lock clean
+.PHONY: run test lint format bench bench-small generate rollback status docs lock clean
 
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
-	$(BIN)/python -m scripts.pipeline
+	$(BIN)/python -m scripts run
 
 test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
 	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
@@ -45,13 +46,20 @@ clean:  ## remove build output and the development databases of plain `dbt build
 	rm -rf target logs .pytest_cache
 
 bench: $(INSTALLED)  ## time the pipeline against hand-written DuckDB at 10k to 10M lines (BENCH_MAX_LINES caps)
-	$(BIN)/python -m scripts.bench.run
+	$(BIN)/python -m scripts bench sizes
+
+bench-small: $(INSTALLED)  ## time make run on the seeds against a minimal dbt build (BENCH_SMALL_PAIRS pairs)
+	$(BIN)/python -m scripts bench small
+
+generate: $(INSTALLED)  ## synthetic inputs: make generate DIR=/tmp/synth/input LINES=1000000 [ARGS='--format csv']
+	@test -n "$(DIR)" -a -n "$(LINES)" || { echo "usage: make generate DIR=folder LINES=number [ARGS='--wrong-totals 3 ...']"; exit 2; }
+	$(BIN)/python -m scripts generate $(DIR) --lines $(LINES) $(ARGS)
 
 docs: $(INSTALLED)  ## generate the dbt documentation site into target/
-	$(BIN)/python -m scripts.docs
+	$(BIN)/python -m scripts docs
 
 rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward)
-	$(BIN)/python -m scripts.publish rollback
+	$(BIN)/python -m scripts rollback
 
 status: $(INSTALLED)  ## the current release: when, from which commit and inputs, and whether its files are unchanged
-	$(BIN)/python -m scripts.publish status
+	$(BIN)/python -m scripts status

@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 from dbt.cli.main import dbtRunner
 
-from scripts.duckdb_settings import duckdb_limits
+from scripts.settings import LOG_FOLDER, Inputs, dbt_duckdb_environment, duckdb_limits
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 FAILURE_ROWS_SHOWN = 20
@@ -63,12 +64,17 @@ class DbtProject:
         database: Path,
         marts_database: Path,
         target_dir: Path,
-        dbt_vars: dict[str, str] | None = None,
-        input_dir: Path | None = None,
+        inputs: Inputs | None = None,  # None: the project's seeds, dbt_project.yml's default
     ):
         self.database = database
         self.marts_database = marts_database
-        self.input_dir = input_dir
+        # what profiles.yml and the sources read with env_var(), for every invocation
+        self.environment = {
+            "WAREHOUSE_BUILD_PATH": str(database),
+            "WAREHOUSE_MARTS_PATH": str(marts_database),
+            **dbt_duckdb_environment(),
+            **(inputs.dbt_environment if inputs else {}),
+        }
         self.common_args = [
             "--project-dir",
             str(project_dir),
@@ -77,7 +83,7 @@ class DbtProject:
             "--target-path",
             str(target_dir),
             "--log-path",
-            str(target_dir / "logs"),
+            str(target_dir / LOG_FOLDER),
             "--log-level",
             "none",  # the console is the pipeline's
             # dbt's file log (target/logs/dbt.log) keeps warnings and errors: at its default,
@@ -86,8 +92,8 @@ class DbtProject:
             "warn",
             "--no-use-colors",
         ]
-        if dbt_vars:
-            self.common_args += ["--vars", json.dumps(dbt_vars)]
+        if inputs and inputs.dbt_vars:
+            self.common_args += ["--vars", json.dumps(inputs.dbt_vars)]
         self.manifest = None
 
     def node_counts(self) -> Counter:
@@ -97,12 +103,9 @@ class DbtProject:
         return counts
 
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
-        os.environ["WAREHOUSE_BUILD_PATH"] = str(self.database)
-        os.environ["WAREHOUSE_MARTS_PATH"] = str(self.marts_database)
-        if self.input_dir is not None:
-            os.environ["APPENDIX_FILES_DIR"] = str(self.input_dir)
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
-        outcome = runner.invoke([command, *args, *self.common_args])
+        with environment(self.environment):
+            outcome = runner.invoke([command, *args, *self.common_args])
         release_duckdb_file()
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt  # dbt caught Ctrl-C; the run stops as interrupted, not as failed
@@ -153,18 +156,48 @@ class DbtProject:
         return [", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows]
 
 
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set `variables` in this process's environment for the block, then restore what was there.
+
+    dbt takes the values of the profile's and the sources' env_var() from os.environ, read when
+    an invocation starts; dbtRunner has no other way to pass them. So they are set for the
+    invocation alone, and restored after it, so that nothing else in the process (a later
+    invocation for other files, DuckDB, a child process) sees one run's paths.
+    """
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def release_duckdb_file() -> None:
-    """Close the DuckDB handle that dbt-duckdb keeps open for the life of the process.
+    """Make dbt-duckdb close the DuckDB database that it keeps open after an invocation.
 
     Until it is closed, this process cannot open the file read-only (DuckDB refuses a second
-    connection with another configuration), nor can any other process open it at all.
-    dbt-duckdb offers no public call for this; `close_all_connections` only drops the
-    reference, so the environment is closed first.
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    connection with another configuration), nor can another process open it at all. dbt closes
+    its connections at the end of every invocation, but dbt-duckdb keeps the database itself
+    open in an environment shared by the whole process, for the next invocation to reuse. The
+    profile's `keep_open: false` would close it too, but also between any two nodes that do not
+    overlap, reopening it for the next node all through the build.
 
-    with DuckDBConnectionManager._LOCK:
-        environment = DuckDBConnectionManager._ENV
-        if environment is not None:
-            environment.close()
-        DuckDBConnectionManager._ENV = None
+    So the environment is closed here through the connection manager's public methods: `env()`,
+    the adapter's own accessor, and `close_all_connections`, dbt-duckdb's clean-up at exit, which
+    forgets the environment so that the next invocation opens a new one. Closing it first, rather
+    than only forgetting it, does not depend on nothing else holding it (a traceback may).
+    tests/test_dbt_build.py fails if a dbt-duckdb release keeps the file open after this.
+    """
+    from dbt.adapters.duckdb import DuckDBConnectionManager
+
+    try:
+        opened = DuckDBConnectionManager.env()
+    except Exception:  # noqa: BLE001  env() raises a plain Exception when no database was opened
+        return
+    opened.close()
+    DuckDBConnectionManager.close_all_connections()

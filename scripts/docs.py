@@ -8,10 +8,10 @@ opened for writing; when nothing is published yet, the pipeline runs first.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
-from scripts.pipeline import RunPaths, parse_args, print_line, run
+from scripts.pipeline import print_line, run
+from scripts.settings import RunPaths
 
 
 def generate_docs(paths: RunPaths) -> Path | None:
@@ -35,8 +35,8 @@ def generate_docs(paths: RunPaths) -> Path | None:
     return paths.target_dir / "index.html"
 
 
-def main(argv: list[str] | None = None) -> int:
-    paths, _ = parse_args(argv)
+def main(paths: RunPaths) -> int:
+    """`python -m scripts docs`: the site of the current release, published first if need be."""
     if paths.warehouse.current_release is None:
         print_line("Nothing is published yet: running the pipeline first.")
         exit_code = run(paths)
@@ -48,7 +48,3 @@ def main(argv: list[str] | None = None) -> int:
     print_line(f"Documentation site: {index} (one-file version: {index.with_name('static_index.html')})")
     print_line(f"Serve it with: .venv/bin/dbt docs serve --profiles-dir . --target-path {paths.target_dir}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

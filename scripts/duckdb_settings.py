@@ -1,10 +1,6 @@
-"""Settings for the DuckDB connections the pipeline opens itself, beside dbt's own."""
+"""The DuckDB settings moved to scripts/settings.py; this name stays only until scripts/gx_validate.py,
+being moved to scripts/validation/, no longer imports it."""
 
-from __future__ import annotations
+from scripts.settings import duckdb_limits
 
-import os
-
-
-def duckdb_limits() -> dict[str, str]:
-    """The same memory limit as dbt's connection (profiles.yml): DUCKDB_MEMORY_LIMIT, default 3GB."""
-    return {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB")}
+__all__ = ["duckdb_limits"]

@@ -36,8 +36,8 @@ from typing import Any
 
 import duckdb
 
-from scripts.duckdb_settings import duckdb_limits
 from scripts.publish import sha256
+from scripts.settings import duckdb_limits
 
 MARTS_SCHEMA = "marts"
 DOCUMENTS_MART = "dim_documents"

@@ -1,6 +1,6 @@
 """Write synthetic appendices: the seeds' six tables at any size, deterministic from a seed.
 
-    python -m scripts.generate_appendices OUT_DIR --lines 100000 --seed 7 --wrong-totals 3
+    python -m scripts generate OUT_DIR --lines 100000 --seed 7 --wrong-totals 3
 
 Many documents, each with its pools, projects (one or two budget lines each), lines and
 years, and published totals that add up: every line's total, every pool's yearly and grand
@@ -11,15 +11,16 @@ each of them. The tables are generated inside DuckDB, so ten million lines take 
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from scripts.settings import INPUT_TABLES
 
-TABLES = ["documents", "pools", "projects", "budget_lines", "amounts", "published_totals"]
+if TYPE_CHECKING:
+    import duckdb
+
 INJECTED_ERRORS = "injected_errors.json"
 SPENDING_PURPOSES = ["tender_preparation", "software_development", "infrastructure_purchase", "consolidation"]
 
@@ -208,11 +209,13 @@ def inject_wrong_totals(connection: duckdb.DuckDBPyConnection, shape: Shape) -> 
 
 def generate(out_dir: Path, shape: Shape, file_format: str = "parquet") -> list[dict]:
     """Write the six tables into `out_dir` as Parquet or CSV; return the injected errors."""
+    import duckdb  # here: the command line reads Shape's defaults without loading DuckDB
+
     out_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as connection:
         build_tables(connection, shape)
         errors = inject_wrong_totals(connection, shape)
-        for table in TABLES:
+        for table in INPUT_TABLES:
             options = "format parquet" if file_format == "parquet" else "format csv, header true"
             # sorted, so that the same seed and size give the same bytes
             connection.execute(
@@ -228,8 +231,10 @@ def write_wrong_variant(clean_dir: Path, wrong_dir: Path, shape: Shape) -> list[
     Only published_totals is rewritten; the other tables are linked, so a large input is not
     generated twice.
     """
+    import duckdb
+
     wrong_dir.mkdir(parents=True, exist_ok=True)
-    for table in TABLES:
+    for table in INPUT_TABLES:
         if table != "published_totals":
             link = wrong_dir / f"{table}.parquet"
             link.unlink(missing_ok=True)
@@ -246,39 +251,12 @@ def write_wrong_variant(clean_dir: Path, wrong_dir: Path, shape: Shape) -> list[
     return errors
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--lines", type=int, required=True, help="budget lines in all")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--years", type=int, default=2)
-    parser.add_argument("--pools-per-document", type=int, default=3)
-    parser.add_argument("--lines-per-document", type=int, default=50_000)
-    parser.add_argument("--wrong-totals", type=int, default=0, help="published totals to make wrong")
-    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    parser.add_argument(
-        "--wrong-variant-of",
-        type=Path,
-        default=None,
-        help="instead of generating, copy this generated Parquet input with --wrong-totals errors injected",
-    )
-    args = parser.parse_args(argv)
-    shape = Shape(
-        lines=args.lines,
-        seed=args.seed,
-        years=args.years,
-        pools_per_document=args.pools_per_document,
-        lines_per_document=args.lines_per_document,
-        wrong_totals=args.wrong_totals,
-    )
-    if args.wrong_variant_of:
-        errors = write_wrong_variant(args.wrong_variant_of.resolve(), args.out_dir, shape)
-        print(f"Wrote {args.out_dir}: {args.wrong_variant_of} with {len(errors)} wrong totals")
+def main(out_dir: Path, shape: Shape, file_format: str = "parquet", wrong_variant_of: Path | None = None) -> int:
+    """`python -m scripts generate`: write the tables, or a wrong variant of tables written before."""
+    if wrong_variant_of:
+        errors = write_wrong_variant(wrong_variant_of.resolve(), out_dir, shape)
+        print(f"Wrote {out_dir}: {wrong_variant_of} with {len(errors)} wrong totals")
         return 0
-    errors = generate(args.out_dir, shape, args.format)
-    print(f"Wrote {shape.lines} lines in {shape.documents} documents to {args.out_dir} ({len(errors)} wrong totals)")
+    errors = generate(out_dir, shape, file_format)
+    print(f"Wrote {shape.lines} lines in {shape.documents} documents to {out_dir} ({len(errors)} wrong totals)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

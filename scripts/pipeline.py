@@ -13,11 +13,9 @@ an unexpected error (its traceback is written to a log file, not the terminal); 
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -29,13 +27,10 @@ from pathlib import Path
 
 import duckdb
 
-from scripts.duckdb_settings import duckdb_limits
 from scripts.export import ExportError, export_marts
-from scripts.gx_validate import Inputs, ValidatorProcess
+from scripts.gx_validate import ValidatorProcess
 from scripts.publish import (
     PublishError,
-    Warehouse,
-    add_warehouse_argument,
     new_release_id,
     publish,
     seal,
@@ -43,9 +38,9 @@ from scripts.publish import (
     start_build,
     writer_lock,
 )
-from scripts.seed_check import check_seeds, declared_seed_columns
+from scripts.seed_check import check_seeds
+from scripts.settings import RunPaths, duckdb_limits
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
@@ -55,48 +50,6 @@ Reporter = Callable[[str], None]
 
 def print_line(message: str) -> None:
     print(message, flush=True)
-
-
-@dataclass
-class RunPaths:
-    project_dir: Path
-    warehouse: Warehouse
-    target_dir: Path
-    input_dir: Path | None = None  # large inputs read in place as files; None: the project's seeds
-    input_format: str = "parquet"
-
-    @property
-    def seeds_dir(self) -> Path:
-        return self.project_dir / "seeds"
-
-    @property
-    def inputs(self) -> Inputs:
-        if self.input_dir is None:
-            return Inputs(self.seeds_dir, "seeds")
-        return Inputs(self.input_dir, self.input_format)
-
-    @property
-    def dbt_vars(self) -> dict[str, str]:
-        if self.input_dir is None:
-            return {}
-        return {"input_mode": "files", "input_format": self.input_format}
-
-    @property
-    def validation_result(self) -> Path:
-        return self.target_dir / "gx" / "validation_result.json"
-
-    @property
-    def input_files(self) -> list[Path]:
-        """The files the run reads its tables from: the seed CSVs, or the same tables as files."""
-        tables = declared_seed_columns(self.seeds_dir)
-        if self.input_dir is None:
-            return [self.seeds_dir / f"{table}.csv" for table in tables]
-        return [self.input_dir / f"{table}.{self.input_format}" for table in tables]
-
-    def shown_input(self, path: Path) -> str:
-        if self.input_dir is None:
-            return str(path.relative_to(self.project_dir))
-        return str(path)
 
 
 @dataclass
@@ -154,9 +107,11 @@ def reconciled_totals(database: Path) -> tuple[int, int]:
 
 def check_inputs(paths: RunPaths) -> list[str]:
     """Problems with the input files, each naming the file; empty when all is well."""
-    if paths.input_dir is None:
-        return [str(replace(problem, file=Path(shown(problem.file)))) for problem in check_seeds(paths.seeds_dir)]
-    return [f"{path}: is missing; every input table needs its file" for path in paths.input_files if not path.exists()]
+    if paths.inputs.are_seeds:
+        return [
+            str(replace(problem, file=Path(shown(problem.file)))) for problem in check_seeds(paths.inputs.directory)
+        ]
+    return [f"{path}: is missing; every input table needs its file" for path in paths.inputs.files if not path.exists()]
 
 
 def git_commit(project_dir: Path) -> str:
@@ -179,7 +134,7 @@ def git_commit(project_dir: Path) -> str:
 
 
 def input_checksums(paths: RunPaths) -> dict[str, str]:
-    return {paths.shown_input(path): f"sha256:{sha256(path)}" for path in paths.input_files}
+    return {paths.shown_input(path): f"sha256:{sha256(path)}" for path in paths.inputs.files}
 
 
 def stamp_release(database: Path, release_id: str, commit: str, checksums: dict[str, str]) -> dict:
@@ -286,8 +241,8 @@ def run_stages(
         return EXIT_BAD_INPUT
     progress.finish(
         "every seed file is of its declared form"
-        if paths.input_dir is None
-        else f"every input file is in {shown(paths.input_dir)}; dbt tests check their form"
+        if paths.inputs.are_seeds
+        else f"every input file is in {shown(paths.inputs.directory)}; dbt tests check their form"
     )
 
     progress.start("seed")
@@ -307,14 +262,7 @@ def run_stages(
         f"The rejected build is kept for inspection in {shown(build.folder)}/ until the next run: "
         f"the marts in {build.marts_name}, failing rows in schema audit of {build.build_name}."
     )
-    dbt = DbtProject(
-        paths.project_dir,
-        build.build_database,
-        build.marts_database,
-        paths.target_dir,
-        dbt_vars=paths.dbt_vars,
-        input_dir=paths.input_dir,
-    )
+    dbt = DbtProject(paths.project_dir, build.build_database, build.marts_database, paths.target_dir, paths.inputs)
     parsed = dbt.invoke("parse")
     progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:
@@ -385,36 +333,6 @@ def run_stages(
     return EXIT_OK
 
 
-def parse_args(argv: list[str] | None) -> tuple[RunPaths, Path | None]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
-    add_warehouse_argument(parser)
-    parser.add_argument("--target-dir", type=Path, default=None, help="dbt's target dir (default: PROJECT/target)")
-    parser.add_argument(
-        "--input-dir",
-        type=Path,
-        default=None,
-        help="read the appendix tables in place from files in this folder instead of the seeds (for large inputs)",
-    )
-    parser.add_argument("--input-format", choices=["parquet", "csv"], default="parquet")
-    parser.add_argument(
-        "--timings-json",
-        type=Path,
-        default=None,
-        help="write each stage's seconds here, with the peak memory of this process and of its GX process",
-    )
-    args = parser.parse_args(argv)
-    project_dir = args.project_dir.resolve()
-    paths = RunPaths(
-        project_dir=project_dir,
-        warehouse=Warehouse(args.warehouse.absolute()),
-        target_dir=(args.target_dir or project_dir / "target").resolve(),
-        input_dir=args.input_dir.resolve() if args.input_dir else None,
-        input_format=args.input_format,
-    )
-    return paths, args.timings_json
-
-
 def run_reporting_errors(paths: RunPaths, timings: dict[str, float]) -> int:
     """`run`, with an unexpected error told in one sentence and its traceback kept in a log."""
     try:
@@ -423,7 +341,7 @@ def run_reporting_errors(paths: RunPaths, timings: dict[str, float]) -> int:
         print_line(f"Interrupted: nothing was published; {shown(paths.warehouse.published)} is unchanged.")
         return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001  the one place that turns any error into a message
-        log = paths.target_dir / "logs" / "pipeline-error.log"
+        log = paths.error_log
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), encoding="utf-8")
         print_line(f"The run stopped on an unexpected error: {type(error).__name__}: {error}")
@@ -432,8 +350,8 @@ def run_reporting_errors(paths: RunPaths, timings: dict[str, float]) -> int:
         return EXIT_ERROR
 
 
-def main(argv: list[str] | None = None) -> int:
-    paths, timings_path = parse_args(argv)
+def main(paths: RunPaths, timings_path: Path | None = None) -> int:
+    """`python -m scripts run`: the run, its exit code, and with `timings_path` its timings as JSON."""
     timings: dict[str, float] = {}
     exit_code = run_reporting_errors(paths, timings)
     if timings_path:
@@ -448,7 +366,3 @@ def main(argv: list[str] | None = None) -> int:
         }
         timings_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

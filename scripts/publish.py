@@ -21,13 +21,12 @@ which is atomic: a reader sees the old release or the new one, never a mix, and 
 point leaves a whole release published. A reader with the old file open keeps reading it until
 it reconnects.
 
-Run as `python -m scripts.publish rollback` to make the previous release current again, and
-`python -m scripts.publish status` to see the current release and check its files.
+`python -m scripts rollback` (make rollback) makes the previous release current again, and
+`python -m scripts status` (make status) shows the current release and checks its files.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import json
@@ -43,7 +42,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_WAREHOUSE = Path("warehouse/funding.duckdb")
 RELEASE_MANIFEST = "release.json"
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
@@ -434,27 +432,11 @@ def print_status(warehouse: Warehouse) -> int:
     return EXIT_CHANGED
 
 
-# --- command line -------------------------------------------------------------------------------
+# --- rollback, as a command -----------------------------------------------------------------------
 
 
-def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
-    """`--warehouse`, the published file, as every command that works on releases takes it."""
-    parser.add_argument(
-        "--warehouse",
-        type=Path,
-        default=Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE)),
-        help="the published DuckDB file (default: $WAREHOUSE_PATH or warehouse/funding.duckdb)",
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Manage the published warehouse's releases.")
-    parser.add_argument("command", choices=["rollback", "status"])
-    add_warehouse_argument(parser)
-    args = parser.parse_args(argv)
-    warehouse = Warehouse(args.warehouse)
-    if args.command == "status":
-        return print_status(warehouse)
+def rollback_command(warehouse: Warehouse) -> int:
+    """`python -m scripts rollback`: roll back holding the writer lock, and say what happened."""
     with writer_lock(warehouse, "make rollback", print):
         try:
             release = rollback(warehouse)
@@ -464,7 +446,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Rolled back: {warehouse.published} is release {release.name} again.")
     print(f"The release it replaced is kept as {warehouse.previous}; `make rollback` again rolls forward.")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 from seed_files import PROJECT_DIR
 
-from scripts.pipeline import STAGES, RunPaths, run
+from scripts.pipeline import STAGES, run
 from scripts.publish import Warehouse
+from scripts.settings import Inputs, RunPaths, default_target_dir
 
 
 @dataclass
@@ -37,9 +38,8 @@ def run_pipeline(
     paths = RunPaths(
         project_dir=project_dir,
         warehouse=Warehouse(warehouse or project_dir / "warehouse" / "funding.duckdb"),
-        target_dir=project_dir / "target",
-        input_dir=input_dir,
-        input_format=input_format,
+        target_dir=default_target_dir(project_dir),
+        inputs=Inputs(input_dir, input_format) if input_dir else None,
     )
     lines: list[str] = []
     exit_code = run(paths, say=lines.append)
@@ -62,7 +62,7 @@ def start_pipeline(project: Path, published: Path, own_session: bool = False) ->
     group (the pipeline and its GX child) as a terminal does.
     """
     return subprocess.Popen(
-        [sys.executable, "-m", "scripts.pipeline", "--project-dir", str(project), "--warehouse", str(published)],
+        [sys.executable, "-m", "scripts", "run", "--project-dir", str(project), "--warehouse", str(published)],
         cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

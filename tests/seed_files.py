@@ -7,7 +7,8 @@ import io
 import shutil
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from scripts.settings import PROJECT_DIR
+
 PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt", "sources"]
 
 Row = dict[str, str]

@@ -331,7 +331,7 @@ def test_a_writable_copy_would_take_the_write_lock(owned_by_unprivileged):
 
 def status_of(warehouse: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "status", "--warehouse", str(warehouse)],
+        [sys.executable, "-m", "scripts", "status", "--warehouse", str(warehouse)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -105,7 +105,7 @@ def test_the_first_release_is_kept_one_generation_back(second_release):
 def test_rollback_restores_the_previous_release_and_again_rolls_forward(second_release):
     published = second_release.published
     second_checksum = sha256(published)
-    command = [sys.executable, "-m", "scripts.publish", "rollback", "--warehouse", str(published)]
+    command = [sys.executable, "-m", "scripts", "rollback", "--warehouse", str(published)]
     first = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
     assert "Rolled back" in first.stdout
     assert sha256(published) == second_release.first_checksum

@@ -82,7 +82,7 @@ def test_a_free_lock_is_taken_without_a_word(warehouse):
 def test_rollback_waits_for_a_run(warehouse):
     holder = start_holder(warehouse)
     rollback = subprocess.Popen(
-        [sys.executable, "-m", "scripts.publish", "rollback", "--warehouse", str(warehouse.published)],
+        [sys.executable, "-m", "scripts", "rollback", "--warehouse", str(warehouse.published)],
         cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,6 +1,6 @@
 """`make bench`: the whole pipeline against hand-written DuckDB, at growing sizes.
 
-For each size (budget lines: 10 thousand to 10 million, capped by BENCH_MAX_LINES) it
+For each size (budget lines: 10 thousand to 10 million, capped by --max-lines) it
 generates a synthetic appendix, then measures, each in a process of its own so that peak
 memory is that process's own:
 
@@ -10,7 +10,7 @@ memory is that process's own:
   is its own plus that of its GX process, which runs beside it);
 - the pipeline on a copy with wrong published totals injected: it must fail and name every one.
 
-The baseline and the clean pipeline run in pairs, back to back, BENCH_REPEATS times (3), the
+The baseline and the clean pipeline run in pairs, back to back, --repeats times (REPEATS), the
 baseline first in the first pair, the pipeline first in the next, and so on; the ratios are the
 medians of the pairs' ratios (see SizeResult).
 
@@ -29,15 +29,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from statistics import median
 
-import duckdb
-
 from scripts.generate_appendices import INJECTED_ERRORS
 from scripts.publish import Warehouse
+from scripts.settings import PROJECT_DIR, default_target_dir
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-BENCH_DIR = PROJECT_DIR / "target" / "bench"
+BENCH_DIR = default_target_dir(PROJECT_DIR) / "bench"
 SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
-REPEATS = 3  # pairs of runs per size; BENCH_REPEATS changes it
+REPEATS = 3  # pairs of runs per size
 WRONG_TOTALS = 6
 RECONCILIATION_TESTS = [
     "line_totals_match_published",
@@ -135,7 +133,8 @@ def pipeline_command(input_dir: Path, work: Path, name: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "scripts.pipeline",
+        "scripts",
+        "run",
         "--input-dir",
         str(input_dir),
         "--warehouse",
@@ -154,6 +153,8 @@ def count_caught(warehouse: Warehouse) -> int:
     failing rows are in its build database, schema audit. No rejected build (the run crashed
     before it built) catches nothing.
     """
+    import duckdb  # here, as in bench_size: the command line imports this module for its defaults
+
     build_database = warehouse.build_in(warehouse.build_dir).build_database
     if not build_database.exists():
         return 0
@@ -186,9 +187,11 @@ def measure_pair(clean: Path, work: Path, pipeline_first: bool) -> Pair:
 
 
 def bench_size(lines: int, repeats: int) -> SizeResult:
+    import duckdb
+
     work = BENCH_DIR / f"lines-{lines}"
     clean, wrong = work / "input", work / "input-wrong"
-    generator = [sys.executable, "-m", "scripts.generate_appendices", "--lines", str(lines), "--seed", str(lines)]
+    generator = [sys.executable, "-m", "scripts", "generate", "--lines", str(lines), "--seed", str(lines)]
     subprocess.run([*generator, str(clean)], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
         [*generator, "--wrong-totals", str(WRONG_TOTALS), "--wrong-variant-of", str(clean), str(wrong)],
@@ -259,12 +262,9 @@ def table(results: list[SizeResult]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    max_lines = int(os.environ.get("BENCH_MAX_LINES", SIZES[-1]))
-    repeats = int(os.environ.get("BENCH_REPEATS", REPEATS))
-    if repeats < 1:
-        print("BENCH_REPEATS must be 1 or more", file=sys.stderr)
-        return 2
+def main(max_lines: int | None = None, repeats: int = REPEATS) -> int:
+    """`python -m scripts bench sizes`: every size up to `max_lines` (all when None), `repeats` pairs each."""
+    max_lines = max_lines or SIZES[-1]
     sizes = [size for size in SIZES if size <= max_lines] or [max_lines]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     results = []
@@ -295,7 +295,3 @@ def main() -> int:
         if r.caught != r.injected or r.pipeline_failed or r.wrong_run.exit_code != 1 or r.differing_marts
     ]
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
