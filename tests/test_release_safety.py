@@ -89,12 +89,14 @@ def second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second_release")  # one shared second run, on one worker
 def test_a_reader_holding_the_file_does_not_block_the_run(second_release):
     assert second_release.run.exit_code == 0, second_release.run.output
     assert second_release.reader_queries > 0
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second_release")  # one shared second run, on one worker
 def test_the_first_release_is_kept_one_generation_back(second_release):
     warehouse = second_release.run.paths.warehouse
     assert sha256(warehouse.previous) == second_release.first_checksum
@@ -102,6 +104,7 @@ def test_the_first_release_is_kept_one_generation_back(second_release):
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second_release")  # one shared second run, on one worker
 def test_rollback_restores_the_previous_release_and_again_rolls_forward(second_release):
     published = second_release.published
     second_checksum = sha256(published)
