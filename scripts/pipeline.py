@@ -28,7 +28,6 @@ from pathlib import Path
 import duckdb
 
 from scripts.export import ExportError, export_marts
-from scripts.gx_validate import ValidatorProcess
 from scripts.publish import (
     PublishError,
     new_release_id,
@@ -40,6 +39,7 @@ from scripts.publish import (
 )
 from scripts.seed_check import check_seeds
 from scripts.settings import RunPaths, duckdb_limits
+from scripts.validation.process import ValidatorProcess
 
 STAGES = ["check inputs", "seed", "build", "test", "validate", "export", "publish"]
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
