@@ -91,10 +91,18 @@ class Inputs:
 
     @property
     def dbt_environment(self) -> dict[str, str]:
-        """The environment variable the source appendix_files reads the folder from."""
+        """The environment dbt reads for these inputs: the folder the source appendix_files reads,
+        and one dbt thread for large files.
+
+        DuckDB runs each query on every core already. With two dbt threads, two of the large
+        models (the facts and the subtotals, each joining every amount to its line) run at once
+        and contend for the cores and the one memory limit: `make bench` measured the pair far
+        slower side by side than one after the other. The seeds keep dbt's two threads, where a
+        node's cost is dbt's own Python work rather than DuckDB's.
+        """
         if self.are_seeds:
             return {}
-        return {"APPENDIX_FILES_DIR": str(self.directory)}
+        return {"APPENDIX_FILES_DIR": str(self.directory), "DBT_THREADS": os.environ.get("DBT_THREADS", "1")}
 
 
 # --- one run --------------------------------------------------------------------------------------
