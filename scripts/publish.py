@@ -138,7 +138,7 @@ class Build:
 
     @property
     def build_database(self) -> Path:
-        """Everything else dbt wrote: raw, staging, intermediate, and failing rows in audit."""
+        """Everything else dbt wrote: raw, staging, intermediate, and a rejected build's failing rows in audit."""
         return self.folder / self.build_name
 
     @property
@@ -415,7 +415,7 @@ def print_status(warehouse: Warehouse) -> int:
     for name, checksum in manifest.get("inputs", {}).items():
         print(f"    {name}  {checksum}")
     print(f"  files:          {status.release.folder}")
-    print(f"  build database: {status.release.build_database} (raw, staging, intermediate, audit)")
+    print(f"  build database: {status.release.build_database} (raw, staging, intermediate)")
     previous = warehouse.release_of(warehouse.previous_link)
     if previous is not None:
         print(f"  previous:       {previous.name} (`make rollback` restores it)")
