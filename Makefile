@@ -45,7 +45,7 @@ lock: $(INSTALLED)  ## re-pin every dependency after editing requirements.in
 clean:  ## remove build output and the development databases of plain `dbt build` (not the published warehouse)
 	rm -rf target logs .pytest_cache
 
-bench: $(INSTALLED)  ## time the pipeline against hand-written DuckDB at 10k to 10M lines (BENCH_MAX_LINES caps)
+bench: $(INSTALLED)  ## the pipeline against hand-written DuckDB at 10k to 10M lines (BENCH_MAX_LINES caps), then make run against a minimal dbt build
 	$(BIN)/python -m scripts bench sizes
 
 bench-small: $(INSTALLED)  ## time make run on the seeds against a minimal dbt build (BENCH_SMALL_PAIRS pairs)

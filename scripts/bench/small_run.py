@@ -90,6 +90,16 @@ class SmallRunResult:
     def run_seconds(self) -> float:
         return median(run.seconds for _, run in self.pairs)
 
+    def as_dict(self) -> dict:
+        return {
+            "ratio": self.ratio,
+            "cpu_ratio": self.cpu_ratio,
+            "make_run_seconds": self.run_seconds,
+            "minimal_dbt_build_seconds": self.minimal_seconds,
+            "target": TARGET,
+            "pairs": [{"minimal": vars(minimal), "make_run": vars(run)} for minimal, run in self.pairs],
+        }
+
     def summary(self) -> str:
         verdict = "within" if self.ratio <= TARGET else "NOT within"
         return (
