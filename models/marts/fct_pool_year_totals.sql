@@ -1,12 +1,19 @@
 {#
     The pool mart: one row per document, pool and fiscal year, with the computed amount, its
     share of the document's year, the number of budget lines, and the published "i alt"
-    beside it.
+    beside it. A published pool-year total with no amounts behind it has no row here; the
+    reconciliation report holds it, and its test stops the build.
 #}
 
 with subtotals as (
 
     select * from {{ ref('int_subtotals') }}
+
+),
+
+published as (
+
+    select * from {{ ref('stg_appendix__published_totals') }}
 
 ),
 
@@ -55,12 +62,18 @@ final as (
         ) as share_of_year,
         -- one amount row per line and year (a tested key), so a pool-year's rows are its lines
         pool_years.amount_row_count as line_count,
-        pool_years.published_amount_tdkk,
-        pool_years.difference_tdkk,
-        pool_years.reconciliation_status,
+        published.published_amount_tdkk,
+        pool_years.computed_amount_tdkk - published.published_amount_tdkk as difference_tdkk,
+        {{ reconciliation_status('pool_years.computed_amount_tdkk', 'published.published_amount_tdkk') }}
+            as reconciliation_status,
         documents.is_current as is_current_document
 
     from pool_years
+    left join published
+        on pool_years.document_id = published.document_id
+        and published.total_scope = 'pool_year'
+        and pool_years.pool_code = published.pool_code
+        and pool_years.fiscal_year = published.fiscal_year
     left join pools
         on pool_years.document_id = pools.document_id
         and pool_years.pool_code = pools.pool_code

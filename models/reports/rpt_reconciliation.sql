@@ -1,7 +1,11 @@
 {#
-    The proof: every subtotal beside its published total (int_subtotals), with the names a
-    reader needs to find it in the document: the pool's name, the line's label and the source
-    file.
+    The proof: every computed subtotal (int_subtotals) set against the published total of the
+    same scope, with the names a reader needs to find it in the document: the pool's name, the
+    line's label and the source file.
+
+    A full outer join keeps both a published total with nothing behind it (`not_computed`, a
+    dropped line) and a subtotal the document never published (`not_published`, for example an
+    amount typed under a wrong year or pool) as rows, instead of letting either disappear.
 
     A line's label comes with its subtotal (it is grouped with the line, whose key fixes it),
     so only a published line total with nothing computed looks its label up in the budget
@@ -11,6 +15,12 @@
 with subtotals as (
 
     select * from {{ ref('int_subtotals') }}
+
+),
+
+published as (
+
+    select * from {{ ref('stg_appendix__published_totals') }}
 
 ),
 
@@ -32,12 +42,37 @@ documents as (
 
 ),
 
+matched as (
+
+    select
+        coalesce(published.document_id, subtotals.document_id) as document_id,
+        coalesce(published.total_scope, subtotals.total_scope) as total_scope,
+        coalesce(published.pool_code, subtotals.pool_code) as pool_code,
+        coalesce(published.line_code, subtotals.line_code) as line_code,
+        coalesce(published.fiscal_year, subtotals.fiscal_year) as fiscal_year,
+        subtotals.line_label,
+        published.label_as_published,
+        published.source_line,
+        published.published_amount_tdkk,
+        subtotals.computed_amount_tdkk,
+        coalesce(subtotals.amount_row_count, 0) as amount_row_count
+
+    from published
+    full outer join subtotals
+        on published.document_id = subtotals.document_id
+        and published.total_scope = subtotals.total_scope
+        and published.pool_code = subtotals.pool_code
+        and published.line_code is not distinct from subtotals.line_code
+        and published.fiscal_year is not distinct from subtotals.fiscal_year
+
+),
+
 unlabelled_lines as (
 
     select distinct
         document_id,
         line_code
-    from subtotals
+    from matched
     where
         total_scope = 'line'
         and line_label is null
@@ -62,34 +97,35 @@ final as (
 
     select
         {{ natural_key([
-            'subtotals.document_id', 'subtotals.total_scope', 'subtotals.pool_code',
-            'subtotals.line_code', 'subtotals.fiscal_year'
+            'matched.document_id', 'matched.total_scope', 'matched.pool_code',
+            'matched.line_code', 'matched.fiscal_year'
         ]) }} as reconciliation_id,
-        subtotals.document_id,
-        subtotals.total_scope,
-        subtotals.pool_code,
+        matched.document_id,
+        matched.total_scope,
+        matched.pool_code,
         pools.pool_name,
-        subtotals.line_code,
-        coalesce(subtotals.line_label, looked_up_labels.line_label) as line_label,
-        subtotals.fiscal_year,
-        subtotals.label_as_published,
-        subtotals.published_amount_tdkk,
-        subtotals.computed_amount_tdkk,
-        subtotals.difference_tdkk,
-        subtotals.amount_row_count,
-        subtotals.reconciliation_status,
+        matched.line_code,
+        coalesce(matched.line_label, looked_up_labels.line_label) as line_label,
+        matched.fiscal_year,
+        matched.label_as_published,
+        matched.published_amount_tdkk,
+        matched.computed_amount_tdkk,
+        matched.computed_amount_tdkk - matched.published_amount_tdkk as difference_tdkk,
+        matched.amount_row_count,
+        {{ reconciliation_status('matched.computed_amount_tdkk', 'matched.published_amount_tdkk') }}
+            as reconciliation_status,
         documents.source_file,
-        subtotals.source_line
+        matched.source_line
 
-    from subtotals
+    from matched
     left join pools
-        on subtotals.document_id = pools.document_id
-        and subtotals.pool_code = pools.pool_code
+        on matched.document_id = pools.document_id
+        and matched.pool_code = pools.pool_code
     left join looked_up_labels
-        on subtotals.document_id = looked_up_labels.document_id
-        and subtotals.line_code = looked_up_labels.line_code
+        on matched.document_id = looked_up_labels.document_id
+        and matched.line_code = looked_up_labels.line_code
     left join documents
-        on subtotals.document_id = documents.document_id
+        on matched.document_id = documents.document_id
 
 )
 
