@@ -14,8 +14,12 @@ DUCKDB1 := $(DUCKDB1_VENV)/.installed
 run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
 	$(BIN)/python -m scripts run
 
+# One pytest-xdist worker per core; tests that share a module's expensive fixture are grouped
+# onto one worker (xdist_group). `make test PYTEST_ARGS=-n0` runs them in this process instead.
+PYTEST_ARGS ?= -n auto --dist loadgroup
+
 test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
-	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest
+	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)  ## ruff (lint and format check) on the Python, sqlfluff on the models and dbt tests
 	$(BIN)/ruff check scripts tests

@@ -38,7 +38,8 @@ def test_the_input_tables_are_the_ones_dbt_declares_as_seeds_and_as_files():
     assert sorted(INPUT_TABLES) == sorted(table["name"] for table in appendix_files["tables"])
 
 
-def test_the_seeds_need_no_dbt_variables_and_files_select_themselves():
+def test_the_seeds_need_no_dbt_variables_and_files_select_themselves(monkeypatch):
+    monkeypatch.delenv("DBT_THREADS", raising=False)
     seeds = Inputs.seeds_of(PROJECT_DIR)
     assert seeds.files == [PROJECT_DIR / "seeds" / f"{table}.csv" for table in INPUT_TABLES]
     assert all(path.exists() for path in seeds.files)
@@ -47,7 +48,10 @@ def test_the_seeds_need_no_dbt_variables_and_files_select_themselves():
     files = Inputs(Path("/data/large"), "csv")
     assert files.files == [Path("/data/large") / f"{table}.csv" for table in INPUT_TABLES]
     assert files.dbt_vars == {"input_mode": "files", "input_format": "csv"}
-    assert files.dbt_environment == {"APPENDIX_FILES_DIR": "/data/large"}
+    # one dbt thread for large files, unless the user asks for more
+    assert files.dbt_environment == {"APPENDIX_FILES_DIR": "/data/large", "DBT_THREADS": "1"}
+    monkeypatch.setenv("DBT_THREADS", "4")
+    assert files.dbt_environment["DBT_THREADS"] == "4"
     with pytest.raises(ValueError, match="unknown input format"):
         Inputs(Path("/data/large"), "xlsx")
 
