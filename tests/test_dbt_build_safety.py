@@ -60,7 +60,7 @@ class Builds:
     corrupted_line: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
 def builds(built, tmp_path_factory) -> Builds:
     project = copy_project(tmp_path_factory.mktemp("dbt-build"))
     published = built.copy_release_to(project)

@@ -14,7 +14,7 @@ from scripts.pipeline import RunPaths
 pytestmark = pytest.mark.xdist_group("docs_site")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
 def site(built, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("docs")
     paths = RunPaths(built.paths.project_dir, built.paths.warehouse, target)
@@ -23,7 +23,7 @@ def site(built, tmp_path_factory) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
 def manifest(site: Path) -> dict:
     return json.loads((site / "manifest.json").read_text(encoding="utf-8"))
 

@@ -14,16 +14,15 @@ file untouched) is checked on full runs: one of those cases, and every case of t
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 from pipeline_runs import run_pipeline
-from seed_files import copy_project, header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
+from seed_files import header_of, raw_line, replace_text, seed_path, seed_rows, write_rows
+from shared_project import SharedProject, failure_report
 
-from scripts.dbt_build import DbtProject, StageResult
 from scripts.publish import sha256
 
 Corruption = Callable[[Path], list[str]]
@@ -356,46 +355,7 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         assert build.build_database.exists() and build.marts_database.exists()
 
 
-def failure_report(result: StageResult) -> str:
-    """A failed build's failures as the pipeline prints them: each test's name, message and rows."""
-    lines = [result.error] if result.error else []
-    for failure in result.failures:
-        lines.append(f"{failure.name}: {failure.message}")
-        lines.extend(f"  - {row}" for row in failure.rows)
-    return "\n".join(lines)
-
-
-class SharedProject:
-    """One project copy, parsed once, whose seeds each case corrupts and then builds."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.project = copy_project(folder / "project")
-        self.pristine_seeds = folder / "pristine-seeds"
-        shutil.copytree(self.project / "seeds", self.pristine_seeds)
-        self.dbt = self.runner(folder / "parse")
-        parsed = self.dbt.invoke("parse")
-        assert parsed.success, parsed.error
-
-    def runner(self, build_folder: Path) -> DbtProject:
-        build_folder.mkdir(parents=True)
-        return DbtProject(
-            project_dir=self.project,
-            database=build_folder / "funding_build.duckdb",
-            marts_database=build_folder / "funding.duckdb",
-            target_dir=self.folder / "target",
-        )
-
-    def build(self, corrupt: Corruption, build_folder: Path) -> tuple[list[str], StageResult]:
-        shutil.rmtree(self.project / "seeds")
-        shutil.copytree(self.pristine_seeds, self.project / "seeds")
-        expected = corrupt(self.project)
-        dbt = self.runner(build_folder)
-        dbt.manifest = self.dbt.manifest
-        return expected, dbt.invoke("build", "--exclude-resource-type", "unit_test")
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
 def shared_project(tmp_path_factory) -> SharedProject:
     return SharedProject(tmp_path_factory.mktemp("faults"))
 

@@ -77,7 +77,7 @@ class SecondRelease:
     reader_queries: int
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
 def second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
     """A second run over a copy of the first release, while another process reads the file."""
     project = copy_project(tmp_path_factory.mktemp("second"))

@@ -1,0 +1,60 @@
+"""One project copy, parsed once, whose seeds a test changes and then builds, in this process.
+
+For the tests whose cases differ only in seed rows: the project's code is the same in every
+case, so one parse serves them all, and each build runs through the pipeline's own dbt runner
+(scripts/dbt_build.py), as `make run` does, without a process and a parse of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from seed_files import copy_project
+
+from scripts.dbt_build import DbtProject, StageResult
+
+Changed = TypeVar("Changed")
+
+
+def failure_report(result: StageResult) -> str:
+    """A failed build's failures as the pipeline prints them: each test's name, message and rows."""
+    lines = [result.error] if result.error else []
+    for failure in result.failures:
+        lines.append(f"{failure.name}: {failure.message}")
+        lines.extend(f"  - {row}" for row in failure.rows)
+    return "\n".join(lines)
+
+
+class SharedProject:
+    """A project copy in `folder`, parsed once; `build` restores its seeds, changes them and builds."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.project = copy_project(folder / "project")
+        self.pristine_seeds = folder / "pristine-seeds"
+        shutil.copytree(self.project / "seeds", self.pristine_seeds)
+        self.dbt = self.runner(folder / "parse")
+        parsed = self.dbt.invoke("parse")
+        assert parsed.success, parsed.error
+
+    def runner(self, build_folder: Path) -> DbtProject:
+        build_folder.mkdir(parents=True)
+        return DbtProject(
+            project_dir=self.project,
+            database=build_folder / "funding_build.duckdb",
+            marts_database=build_folder / "funding.duckdb",
+            target_dir=self.folder / "target",
+        )
+
+    def build(self, change: Callable[[Path], Changed], build_folder: Path) -> tuple[Changed, StageResult]:
+        """Build the pristine seeds as `change` leaves them (in `build_folder`); return what
+        `change` returned, and the build's result. The marts are in `build_folder`/funding.duckdb."""
+        shutil.rmtree(self.project / "seeds")
+        shutil.copytree(self.pristine_seeds, self.project / "seeds")
+        changed = change(self.project)
+        dbt = self.runner(build_folder)
+        dbt.manifest = self.dbt.manifest
+        return changed, dbt.invoke("build", "--exclude-resource-type", "unit_test")
