@@ -12,15 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pipeline_runs import PipelineRun, run_pipeline
+from pipeline_runs import PipelineRun, once_for_all_workers, run_pipeline
 from seed_files import copy_project
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The real seeds, built, tested, validated and published once for the whole session."""
-    project_dir = copy_project(tmp_path_factory.mktemp("built"))
-    result = run_pipeline(project_dir)
+
+    def build() -> PipelineRun:
+        return run_pipeline(copy_project(tmp_path_factory.mktemp("built")))
+
+    result = once_for_all_workers(tmp_path_factory, "built", build)
     assert result.exit_code == 0, result.output
     return result
 

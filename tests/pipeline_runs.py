@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+import pytest
 from seed_files import PROJECT_DIR
 
 from scripts.pipeline import STAGES, run
 from scripts.publish import Warehouse
 from scripts.settings import Inputs, RunPaths, default_target_dir
+
+Shared = TypeVar("Shared")
+
+
+def once_for_all_workers(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], Shared]) -> Shared:
+    """`compute()` once for the whole session, whatever the number of pytest-xdist workers.
+
+    The first worker to ask computes the value, holding a lock, and leaves it pickled in the
+    session's folder, which every worker shares; the others wait for the lock and read it. The
+    value must be picklable, and whatever files it names stay where the first worker made them.
+    """
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # each worker's base folder lies in the session's
+    with (folder / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stored = folder / f"{name}.pickle"
+        if stored.exists():
+            return pickle.loads(stored.read_bytes())
+        value = compute()
+        stored.write_bytes(pickle.dumps(value))
+        return value
 
 
 @dataclass

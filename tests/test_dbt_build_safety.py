@@ -17,12 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pipeline_runs import once_for_all_workers
 from seed_files import copy_project, seed_path, seed_rows, write_rows
 
 from scripts.publish import sha256
-
-# the tests share one expensive module fixture: keep them on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("dbt_build_safety")
 
 DBT = Path(sys.executable).parent / "dbt"
 PIPELINE_VARIABLES = ("WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "DBT_TARGET")
@@ -60,8 +58,12 @@ class Builds:
     corrupted_line: str
 
 
-@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
+@pytest.fixture(scope="session")
 def builds(built, tmp_path_factory) -> Builds:
+    return once_for_all_workers(tmp_path_factory, "dbt-builds", lambda: three_builds(built, tmp_path_factory))
+
+
+def three_builds(built, tmp_path_factory) -> Builds:
     project = copy_project(tmp_path_factory.mktemp("dbt-build"))
     published = built.copy_release_to(project)
     before = sha256(published)

@@ -6,24 +6,24 @@ import json
 from pathlib import Path
 
 import pytest
+from pipeline_runs import once_for_all_workers
 
 from scripts.docs import generate_docs
 from scripts.pipeline import RunPaths
 
-# the tests share one expensive module fixture: keep them on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("docs_site")
 
-
-@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
+@pytest.fixture(scope="session")
 def site(built, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("docs")
-    paths = RunPaths(built.paths.project_dir, built.paths.warehouse, target)
-    index = generate_docs(paths)
-    assert index is not None and index.exists()
-    return target
+    def generate() -> Path:
+        target = tmp_path_factory.mktemp("docs")
+        index = generate_docs(RunPaths(built.paths.project_dir, built.paths.warehouse, target))
+        assert index is not None and index.exists()
+        return target
+
+    return once_for_all_workers(tmp_path_factory, "docs-site", generate)
 
 
-@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
+@pytest.fixture(scope="session")
 def manifest(site: Path) -> dict:
     return json.loads((site / "manifest.json").read_text(encoding="utf-8"))
 
