@@ -264,13 +264,13 @@ def fiscal_period(connection: duckdb.DuckDBPyConnection, marts: list[str]) -> di
 
 def write_parquet(connection: duckdb.DuckDBPyConnection, mart: str, path: Path) -> None:
     # A mart promises no row order (only `order by` gives one) and a Parquet reader needs none,
-    # so the file is not sorted and need not keep the table's order: letting DuckDB's threads
-    # write row groups as they finish saves about 2 of 22 s of export at ten million lines.
+    # so the file is not sorted and need not keep the table's order: DuckDB's threads then write
+    # row groups as they finish instead of waiting for each other's.
     connection.execute("set preserve_insertion_order = false")
     # Dictionary encoding pays for columns of few values (documents, pools, purposes), not for
     # keys and labels that differ on nearly every row; DuckDB tries it on a column until its
-    # dictionary outgrows this limit. At ten million lines, 2,000 entries rather than DuckDB's
-    # default took the fact table's file from 8.2 to 6.3 s, and from 447 to 486 MiB.
+    # dictionary outgrows this limit. A small limit gives up early on the columns where the
+    # dictionary cannot pay (docs/benchmark.md has the measurement).
     connection.execute(f"copy {relation(connection, mart)} to '{path}' (format parquet, {PARQUET_DICTIONARY})")
 
 
