@@ -198,18 +198,25 @@ class DbtStages:
         return f"{self.succeeded[resource_type]}/{self.expected[resource_type]} {resource_type}s {verb}"
 
 
-def run(paths: RunPaths, say: Reporter = print_line, timings: dict[str, float] | None = None) -> int:
+def run(
+    paths: RunPaths,
+    say: Reporter = print_line,
+    timings: dict[str, float] | None = None,
+    validator: Callable[[], ValidatorProcess] = ValidatorProcess,
+) -> int:
     """Run every stage, reporting through `say`; return the exit code.
 
     `timings`, when given, receives the seconds of each stage, and of dbt's start-up (its
-    import and parse) within the seed stage, for `make bench`.
+    import and parse) within the seed stage, for `make bench`. `validator` makes what runs the
+    GX suite: its own process, unless a caller that runs many pipelines in one process (the
+    tests) hands in one that runs the suite there, to import GX once rather than per run.
     """
     with (
         writer_lock(paths.warehouse, "make run", say),
-        ValidatorProcess() as validator,
+        validator() as validator_process,
         ThreadPoolExecutor(max_workers=2) as background,  # checksums, computed while dbt or DuckDB work
     ):
-        return run_stages(paths, validator, background, say, timings)
+        return run_stages(paths, validator_process, background, say, timings)
 
 
 def run_stages(

@@ -20,8 +20,32 @@ from seed_files import PROJECT_DIR
 from scripts.pipeline import STAGES, run
 from scripts.publish import Warehouse
 from scripts.settings import Inputs, RunPaths, default_target_dir
+from scripts.validation import ValidationOutcome
 
 Shared = TypeVar("Shared")
+
+
+class SuiteInThisProcess:
+    """Runs the GX suite in the test's own process, as a `ValidatorProcess` does in its child.
+
+    A test session runs many pipelines in one process: importing GX there once costs less than
+    a child importing it for every run. The child itself is tested in test_gx_validate.py, and
+    every pipeline a test starts as a process of its own uses it.
+    """
+
+    def start(self) -> None:
+        """Nothing to start: the suite is imported on first use."""
+
+    def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+        from scripts.validation.suite import validate_marts
+
+        return validate_marts(warehouse_path, inputs, result_path)
+
+    def __enter__(self) -> SuiteInThisProcess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass
 
 
 def once_for_all_workers(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], Shared]) -> Shared:
@@ -70,7 +94,7 @@ def run_pipeline(
         inputs=Inputs(input_dir, input_format) if input_dir else None,
     )
     lines: list[str] = []
-    exit_code = run(paths, say=lines.append)
+    exit_code = run(paths, say=lines.append, validator=SuiteInThisProcess)
     return PipelineRun(paths, exit_code, lines)
 
 
