@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 from dbt.cli.main import dbtRunner
+from dbt_common.events.event_manager_client import cleanup_event_logger
 
 from scripts.settings import LOG_FOLDER, Inputs, dbt_duckdb_environment, duckdb_limits
 
@@ -103,6 +104,10 @@ class DbtProject:
         return counts
 
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
+        # dbt_common adds a console logger when it is imported, and dbt replaces it only once an
+        # invocation has read its flags: an error or a Ctrl-C before that would print dbt's own
+        # traceback on the pipeline's console. Until then, dbt logs nowhere; the pipeline reports.
+        cleanup_event_logger()
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
         with environment(self.environment):
             outcome = runner.invoke([command, *args, *self.common_args])

@@ -155,6 +155,8 @@ def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published
     seen.append(run.stdout.read())
     run.wait(timeout=120)
     output = "".join(seen)
-    assert run.returncode == EXIT_INTERRUPTED, output
+    # 130 as the run returns it, or death by the signal itself when the Ctrl-C lands while the
+    # interpreter shuts down: a shell reports both as 130
+    assert run.returncode in (EXIT_INTERRUPTED, -signal.SIGINT), output
     assert "Interrupted: nothing was published" in output and "Traceback" not in output, output
     assert sha256(published_before) == checksum
