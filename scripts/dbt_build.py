@@ -50,6 +50,15 @@ class StageResult:
             if kind == resource_type and (status is None or state == status)
         )
 
+    def failure_lines(self) -> list[str]:
+        """What went wrong, as the pipeline prints it: the error before any node ran, then each
+        failing node's name and message, with its failing rows indented below it."""
+        lines = [self.error] if self.error else []
+        for failure in self.failures:
+            lines.append(f"{failure.name}: {failure.message}")
+            lines.extend(f"  - {row}" for row in failure.rows)
+        return lines
+
 
 class DbtProject:
     """One dbt project built into two DuckDB files: the build database and the marts database.

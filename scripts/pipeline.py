@@ -279,11 +279,7 @@ def run_stages(
     # code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish.
     built = dbt.invoke("build", "--exclude-resource-type", "unit_test", on_event=stages.on_event)
     if not built.success:
-        details = [built.error] if built.error else []
-        for failure in built.failures:
-            details.append(f"{failure.name}: {failure.message}")
-            details.extend(f"  - {row}" for row in failure.rows)
-        return reject("the dbt build failed", details, kept)
+        return reject("the dbt build failed", built.failure_lines(), kept)
     progress.finish(f"{built.count('test', 'pass')}/{built.count('test')} data tests passed")
 
     progress.start("validate")

@@ -20,12 +20,8 @@ Changed = TypeVar("Changed")
 
 
 def failure_report(result: StageResult) -> str:
-    """A failed build's failures as the pipeline prints them: each test's name, message and rows."""
-    lines = [result.error] if result.error else []
-    for failure in result.failures:
-        lines.append(f"{failure.name}: {failure.message}")
-        lines.extend(f"  - {row}" for row in failure.rows)
-    return "\n".join(lines)
+    """A failed build's failures as the pipeline prints them (StageResult.failure_lines)."""
+    return "\n".join(result.failure_lines())
 
 
 class SharedProject:
