@@ -355,11 +355,6 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         assert build.build_database.exists() and build.marts_database.exists()
 
 
-@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
-def shared_project(tmp_path_factory) -> SharedProject:
-    return SharedProject(tmp_path_factory.mktemp("faults"))
-
-
 @pytest.mark.pipeline
 def test_the_shared_project_builds_clean(shared_project: SharedProject, tmp_path: Path):
     """Without a corruption the same runner passes, so each failure below is its corruption's."""

@@ -51,11 +51,6 @@ def mart_contents(warehouse: Path) -> dict[str, list[tuple]]:
         return {mart: sorted(connection.execute(f"select * from marts.{mart}").fetchall()) for mart in COMPARED_MARTS}
 
 
-@pytest.fixture(scope="session")  # once per worker, though xdist may interleave other modules
-def shared_project(tmp_path_factory) -> SharedProject:
-    return SharedProject(tmp_path_factory.mktemp("tolerance"))
-
-
 def rewritten_and_checked(rewrite: Callable[[Path], None]) -> Callable[[Path], list]:
     """`rewrite`, then the input check's problems with the rewritten seeds."""
 
@@ -84,4 +79,5 @@ def test_the_comparison_sees_a_changed_figure(shared_project: SharedProject, tmp
         write_rows(seed_path(project, "amounts"), rows)
 
     _, result = shared_project.build(one_amount_more, tmp_path / "build")
+    assert not result.success, "a changed amount no longer matches its published total"
     assert mart_contents(tmp_path / "build" / "funding.duckdb") != mart_contents(built.paths.warehouse.published)
