@@ -50,7 +50,7 @@ minimal:
       threads: 2
 """,
     "models/line_totals.sql": """\
-select document_id, line_code, sum(amount_tdkk) as amount_tdkk
+select document_id || '|' || line_code as line_key, sum(amount_tdkk) as amount_tdkk
 from {{ ref('amounts') }}
 group by document_id, line_code
 """,
@@ -58,7 +58,7 @@ group by document_id, line_code
 models:
   - name: line_totals
     columns:
-      - name: line_code
+      - name: line_key
         data_tests: [unique, not_null]
 """,
 }
