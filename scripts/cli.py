@@ -191,8 +191,9 @@ def parser() -> argparse.ArgumentParser:
     benches = command("bench", "time the pipeline", None).add_subparsers(dest="bench", required=True, metavar="KIND")
     sizes = benches.add_parser(
         "sizes",
-        help="the whole pipeline against hand-written DuckDB, at 10 thousand to 10 million lines",
-        description="The whole pipeline against hand-written DuckDB, at 10 thousand to 10 million lines.",
+        help="the whole pipeline against hand-written DuckDB, at 10 thousand to 10 million lines, then the small run",
+        description="The whole pipeline against hand-written DuckDB, at 10 thousand to 10 million lines; then the"
+        " small run, as `bench small` times it.",
     )
     sizes.set_defaults(handler=bench_sizes)
     # string defaults: argparse checks them only when this command runs
