@@ -112,6 +112,29 @@ class DbtProject:
         counts["unit_test"] = len(self.manifest.unit_tests)
         return counts
 
+    def tests_proved_by_seed_check(self, required_columns: dict[str, set[str]]) -> list[str]:
+        """The names of the `not_null` tests that the seed check has already proved.
+
+        A staging model keeps its seed's column names, and the seed check refuses an empty cell
+        in a column whose meta says `required: true` (cells are stripped, as staging trims them).
+        So a `not_null` test on such a column of a model that reads the seed directly cannot
+        fail once the seed check has passed. `required_columns` maps a seed's name to those
+        columns. Every other test, and every test of a run on input files, still runs in dbt.
+        """
+        seeds = {node.unique_id: node.name for node in self.manifest.nodes.values() if node.resource_type == "seed"}
+        proved = []
+        for node in self.manifest.nodes.values():
+            metadata = getattr(node, "test_metadata", None)
+            if node.resource_type != "test" or metadata is None or metadata.name != "not_null":
+                continue
+            model = self.manifest.nodes.get(getattr(node, "attached_node", None) or "")
+            if model is None or model.resource_type != "model":
+                continue
+            read_seeds = [seeds[parent] for parent in model.depends_on.nodes if parent in seeds]
+            if len(read_seeds) == 1 and node.column_name in required_columns.get(read_seeds[0], set()):
+                proved.append(node.name)
+        return sorted(proved)
+
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         # dbt_common adds a console logger when it is imported, and dbt replaces it only once an
         # invocation has read its flags: an error or a Ctrl-C before that would print dbt's own

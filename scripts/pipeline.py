@@ -37,7 +37,7 @@ from scripts.publish import (
     start_build,
     writer_lock,
 )
-from scripts.seed_check import check_seeds
+from scripts.seed_check import check_seeds, required_seed_columns
 from scripts.settings import RunPaths, duckdb_limits
 from scripts.validation.process import ValidatorProcess
 
@@ -270,17 +270,25 @@ def run_stages(
         f"the marts in {build.marts_name}, failing rows in schema audit of {build.build_name}."
     )
     dbt = DbtProject(paths.project_dir, build.build_database, build.marts_database, paths.target_dir, paths.inputs)
-    parsed = dbt.invoke("parse")
+    parsed = dbt.invoke("parse", "--no-write-json")  # the build writes target/manifest.json
     progress.seconds["dbt start-up"] = time.monotonic() - startup_began
     if not parsed.success:
         return reject("dbt could not parse the project", [parsed.error or ""], kept)
     stages = DbtStages(progress, dbt.node_counts())
     # Unit tests check the models' logic on fixed rows, not the data, so they run where the
-    # code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish.
-    built = dbt.invoke("build", "--exclude-resource-type", "unit_test", on_event=stages.on_event)
+    # code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish. The
+    # not_null tests that the seed check has already proved are not run a second time.
+    proved = (
+        dbt.tests_proved_by_seed_check(required_seed_columns(paths.inputs.directory)) if paths.inputs.are_seeds else []
+    )
+    excluded = ["--exclude", *proved] if proved else []
+    built = dbt.invoke("build", "--exclude-resource-type", "unit_test", *excluded, on_event=stages.on_event)
     if not built.success:
         return reject("the dbt build failed", built.failure_lines(), kept)
-    progress.finish(f"{built.count('test', 'pass')}/{built.count('test')} data tests passed")
+    tests_passed = f"{built.count('test', 'pass')}/{built.count('test')}" + (
+        f", and {len(proved)} not_null tests proved by the seed check" if proved else ""
+    )
+    progress.finish(f"{tests_passed} data tests passed")
 
     progress.start("validate")
     validation = validator.validate(build.marts_database, paths.inputs, paths.validation_result)
@@ -326,7 +334,7 @@ def run_stages(
     say(
         f"  models built:                {built.count('model', 'success')} (seeds loaded: {built.count('seed', 'success')})"
     )
-    say(f"  dbt data tests passed:       {built.count('test', 'pass')}/{built.count('test')}")
+    say(f"  dbt data tests passed:       {tests_passed}")
     say(f"  GX expectations met:         {validation.successful}/{validation.evaluated}")
     say(f"  published totals reconciled: {reconciled}/{published}")
     say(f"  time per stage:              {progress.split()}")

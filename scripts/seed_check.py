@@ -71,6 +71,14 @@ def declared_seed_columns(seeds_dir: Path) -> dict[str, list[SeedColumn]]:
     return declared
 
 
+def required_seed_columns(seeds_dir: Path) -> dict[str, set[str]]:
+    """Each seed's columns that may not be empty, which the seed check therefore proves not null."""
+    return {
+        seed: {column.name for column in columns if column.required}
+        for seed, columns in declared_seed_columns(seeds_dir).items()
+    }
+
+
 def read_seed_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Return a seed's header and its rows, each with the line number it starts on.
 
