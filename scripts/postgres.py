@@ -279,3 +279,24 @@ def drop_old_builds(keep: set[str]) -> list[str]:
         for schema in dropped:
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
     return dropped
+
+
+# --- the server's roles ---------------------------------------------------------------------------
+
+
+def server_setup(database: str, builder: str, bi: str) -> list[sql.Composed]:
+    """What a DBA runs once, as a superuser, in `database` (docs/engines.md shows it as SQL):
+    the role that builds (owns what it creates, creates schemas) and the read-only BI role,
+    which may connect and nothing else until a publish grants it the marts. Passwords are set
+    apart, by whoever holds them (`alter role ... password`)."""
+    database_name, builder_name, bi_name = (sql.Identifier(name) for name in (database, builder, bi))
+    return [
+        sql.SQL("create role {} login").format(builder_name),
+        sql.SQL("create role {} login").format(bi_name),
+        # PUBLIC may otherwise connect and create temporary tables in every new database
+        sql.SQL("revoke all on database {} from public").format(database_name),
+        sql.SQL("grant connect, create, temporary on database {} to {}").format(database_name, builder_name),
+        sql.SQL("grant connect on database {} to {}").format(database_name, bi_name),
+        # PostgreSQL 15 does this already for new databases; older servers let PUBLIC create in public
+        sql.SQL("revoke create on schema public from public"),
+    ]
