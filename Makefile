@@ -9,10 +9,14 @@ INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
 
-.PHONY: run test lint format bench bench-small generate rollback status docs lock clean
+.PHONY: run test test-postgres test-all postgres-server lint format bench bench-small generate rollback status docs lock clean
 
-run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb
-	$(BIN)/python -m scripts run
+# ENGINE=postgres builds and publishes on the PostgreSQL server of PGHOST, PGPORT, PGUSER,
+# PGPASSWORD and PGDATABASE instead (docs/engines.md)
+ENGINE ?= duckdb
+
+run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding.duckdb (ENGINE=postgres: schema marts on a server)
+	$(BIN)/python -m scripts run --engine $(ENGINE)
 
 # One pytest-xdist worker per core; tests that share a module's expensive fixture are grouped
 # onto one worker (xdist_group). `make test PYTEST_ARGS=-n0` runs them in this process instead.
@@ -20,6 +24,25 @@ PYTEST_ARGS ?= -n auto --dist loadgroup
 
 test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
 	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests marked `postgres`, on a throwaway PostgreSQL server the session starts and removes
+# (tests/postgres_server.py), in one process: the server and its builds are the session's.
+test-postgres: $(INSTALLED) postgres-server  ## the suite on a real PostgreSQL server (started and removed by the tests)
+	$(BIN)/python -m pytest -m postgres -n0
+
+test-all: test test-postgres test-spark  ## the DuckDB, PostgreSQL and Spark suites
+
+# PostgreSQL's server binaries (initdb, pg_ctl) and the unprivileged user that runs them, from
+# Debian's packages when missing. Installing needs root, as on CI; elsewhere it says what to install.
+postgres-server:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "$$PG_BIN" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL's server is not installed: apt-get install postgresql (or set PG_BIN to its bin folder)"; exit 1; \
+		fi; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd --system --user-group --no-create-home postgres; fi
 
 lint: $(INSTALLED)  ## ruff (lint and format check) on the Python, sqlfluff on the models and dbt tests
 	$(BIN)/ruff check scripts tests
@@ -62,8 +85,8 @@ generate: $(INSTALLED)  ## synthetic inputs: make generate DIR=/tmp/synth/input 
 docs: $(INSTALLED)  ## generate the dbt documentation site into target/
 	$(BIN)/python -m scripts docs
 
-rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward)
-	$(BIN)/python -m scripts rollback
+rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward; ENGINE=postgres too)
+	$(BIN)/python -m scripts rollback --engine $(ENGINE)
 
 status: $(INSTALLED)  ## the current release: when, from which commit and inputs, and whether its files are unchanged
 	$(BIN)/python -m scripts status

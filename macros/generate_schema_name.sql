@@ -7,7 +7,7 @@
     names. An engine with one database for every build (PostgreSQL) has only schema names to
     keep builds apart: there every schema is prefixed with the target's schema, the build's
     name (`dev_marts` for a plain `dbt build`, `build_<release id>_marts` in `make run`), and
-    publishing renames the build's marts schema to `marts` (scripts/postgres_publish.py).
+    publishing renames the build's marts schema to `marts` (scripts/postgres.py).
 #}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{ return(adapter.dispatch('build_schema_name', 'funding_warehouse')(custom_schema_name, node)) }}

@@ -24,6 +24,7 @@ from pathlib import Path
 from scripts.publish import Warehouse, print_status, rollback_command
 from scripts.settings import (
     DEFAULT_WAREHOUSE,
+    ENGINES,
     FILE_FORMATS,
     PROJECT_DIR,
     TARGET_FOLDER,
@@ -56,6 +57,13 @@ WAREHOUSE = shared_option(
     default=default_warehouse(),
     help=f"the published DuckDB file (default: ${WAREHOUSE_VARIABLE} or {DEFAULT_WAREHOUSE})",
 )
+ENGINE = shared_option(
+    "--engine",
+    choices=ENGINES,
+    default=ENGINES[0],
+    help="where to build and publish: duckdb (the file --warehouse) or postgres (the server of PGHOST,"
+    " PGPORT, PGUSER, PGPASSWORD, PGDATABASE; docs/engines.md) (default: %(default)s)",
+)
 TARGET = shared_option(
     "--target-dir", type=Path, default=None, help=f"dbt's target folder (default: PROJECT/{TARGET_FOLDER})"
 )
@@ -79,13 +87,28 @@ def positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = Inputs(args.input_dir.resolve(), args.input_format or FILE_FORMATS[0]) if args.input_dir else None
+    if args.engine == "postgres":
+        from scripts import postgres_pipeline
+
+        return postgres_pipeline.main(run_paths(args, inputs))
     from scripts import pipeline
 
-    inputs = Inputs(args.input_dir.resolve(), args.input_format or FILE_FORMATS[0]) if args.input_dir else None
     return pipeline.main(run_paths(args, inputs), args.timings_json)
 
 
 def rollback(args: argparse.Namespace) -> int:
+    if args.engine == "postgres":
+        from scripts import postgres
+
+        try:
+            current, previous = postgres.rollback()
+        except RuntimeError as error:
+            print(f"Nothing rolled back: {error}.")
+            return 1
+        print(f"Release {current} is current in schema {postgres.PUBLISHED_SCHEMA} on {postgres.describe_server()};")
+        print(f"  {previous} is in {postgres.PREVIOUS_SCHEMA} (a second rollback rolls forward).")
+        return 0
     return rollback_command(Warehouse(args.warehouse))
 
 
@@ -151,6 +174,7 @@ def parser() -> argparse.ArgumentParser:
         PROJECT,
         WAREHOUSE,
         TARGET,
+        ENGINE,
     )
     run_command.add_argument(
         "--input-dir",
@@ -171,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
         help="write each stage's seconds here, with the peak memory of this process and of its GX process",
     )
 
-    command("rollback", "make the previous release current again (twice rolls forward)", rollback, WAREHOUSE)
+    command("rollback", "make the previous release current again (twice rolls forward)", rollback, WAREHOUSE, ENGINE)
     command(
         "status",
         "the current release: when, from which commit and inputs, and whether its files are unchanged"
@@ -259,4 +283,6 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)
     if args.command == "run" and args.input_format and args.input_dir is None:
         top.error("run: --input-format applies to the files of --input-dir")
+    if args.command == "run" and args.engine != "duckdb" and args.timings_json:
+        top.error("run: --timings-json applies to the DuckDB pipeline")
     return args.handler(args)

@@ -65,8 +65,24 @@ class DbtProject:
 
     The marts (the BI contract) go into `marts_database`, which is attached to the build
     database (profiles.yml); seeds, staging, intermediate and failing test rows stay in
-    `database`.
+    `database`. `for_postgres` makes one that builds on a PostgreSQL server instead, into the
+    schemas of one build (scripts/postgres.py).
     """
+
+    postgres_build: str | None = None  # on PostgreSQL, the prefix of the build's schemas
+
+    @classmethod
+    def for_postgres(cls, project_dir: Path, build: str, target_dir: Path, inputs: Inputs | None = None) -> DbtProject:
+        """The project built on the PostgreSQL server of the environment (PGHOST, ...; see
+        profiles.yml), into the schemas `<build>_raw`, `<build>_staging`, ..., `<build>_marts`."""
+        project = cls(project_dir, Path(os.devnull), Path(os.devnull), target_dir, inputs)
+        project.postgres_build = build
+        project.environment = {
+            "DBT_TARGET": "postgres",
+            "PG_BUILD_SCHEMA": build,
+            **(inputs.dbt_environment if inputs else {}),
+        }
+        return project
 
     def __init__(
         self,
@@ -120,7 +136,8 @@ class DbtProject:
         runner = dbtRunner(manifest=self.manifest, callbacks=[on_event] if on_event else [])
         with environment(self.environment):
             outcome = runner.invoke([command, *args, *self.common_args])
-        release_duckdb_file()
+        if not self.postgres_build:
+            release_duckdb_file()
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt  # dbt caught Ctrl-C; the run stops as interrupted, not as failed
 
@@ -152,6 +169,8 @@ class DbtProject:
         """
         if node.resource_type != "test" or not getattr(node, "compiled_code", None):
             return []
+        if self.postgres_build:
+            return self.failing_rows_on_postgres(node)
         marts = str(self.marts_database).replace("'", "''")
         try:
             with duckdb.connect(str(self.database), config=duckdb_limits()) as connection:
@@ -164,10 +183,28 @@ class DbtProject:
                 rows = cursor.fetchall()
         except duckdb.Error as error:
             return [f"(its failing rows could not be kept: {error})"]
-        if "failure_message" in columns:
-            position = columns.index("failure_message")
-            return [row[position] for row in rows]
-        return [", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows]
+        return shown_rows(columns, rows)
+
+    def failing_rows_on_postgres(self, node) -> list[str]:
+        import psycopg2
+
+        from scripts.postgres import keep_failing_rows
+
+        try:
+            columns, rows = keep_failing_rows(
+                node.compiled_code, f"{self.postgres_build}_{AUDIT_SCHEMA}", node.alias, FAILURE_ROWS_SHOWN
+            )
+        except psycopg2.Error as error:
+            return [f"(its failing rows could not be kept: {str(error).strip()})"]
+        return shown_rows(columns, rows)
+
+
+def shown_rows(columns: list[str], rows: list[tuple]) -> list[str]:
+    """A failed test's rows as text: its `failure_message` column where it has one."""
+    if "failure_message" in columns:
+        position = columns.index("failure_message")
+        return [row[position] for row in rows]
+    return [", ".join(f"{name}={value}" for name, value in zip(columns, row, strict=True)) for row in rows]
 
 
 @contextmanager

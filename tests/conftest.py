@@ -10,6 +10,8 @@ temporary directory of its own.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from pipeline_runs import PipelineRun, once_for_all_workers, run_pipeline
 from seed_files import copy_project
 
 if TYPE_CHECKING:
+    from postgres_server import PostgresServer
     from shared_project import SharedProject
 
 
@@ -55,3 +58,52 @@ def project_copy(tmp_path: Path) -> Path:
 def published_before(built: PipelineRun, project_copy: Path) -> Path:
     """A published warehouse in the copy's place, as a previous good run left it."""
     return built.copy_release_to(project_copy)
+
+
+# --- PostgreSQL (tests marked `postgres`; `make test-postgres`) ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session, its connection in this process's
+    environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE: the builder role), as
+    profiles.yml and scripts/postgres.py read it. Stopped and removed at the end.
+
+    Each pytest-xdist worker that runs a `postgres` test starts a server of its own, so no
+    worker waits for another's; `make test-postgres` runs in one process (-n0) and starts one.
+    """
+    from postgres_server import PostgresServer
+
+    server = PostgresServer.start()
+    before = {name: os.environ.get(name) for name in server.environment()}
+    os.environ.update(server.environment())
+    try:
+        yield server
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_built(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The real seeds built, tested, validated and published on PostgreSQL (schema marts)."""
+    result = run_pipeline(copy_project(tmp_path_factory.mktemp("pg-built")), engine="postgres")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="session")
+def rejected(pg_built: PipelineRun, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory):
+    """A run on PostgreSQL whose seeds hold one wrong amount, after pg_built's publish: the
+    marts as the BI role read them before and after it, the run, and the changed line's code."""
+    from postgres_marts import first_amount_changed, snapshot
+
+    before = snapshot(postgres_server)
+    project = copy_project(tmp_path_factory.mktemp("pg-rejected"))
+    line_code = first_amount_changed(project)
+    result = run_pipeline(project, engine="postgres")
+    return before, snapshot(postgres_server), result, line_code

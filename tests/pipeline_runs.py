@@ -36,7 +36,7 @@ class SuiteInThisProcess:
     def start(self) -> None:
         """Nothing to start: the suite is imported on first use."""
 
-    def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+    def validate(self, warehouse_path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
         from scripts.validation.suite import validate_marts
 
         return validate_marts(warehouse_path, inputs, result_path)
@@ -85,8 +85,14 @@ class PipelineRun:
 
 
 def run_pipeline(
-    project_dir: Path, warehouse: Path | None = None, input_dir: Path | None = None, input_format: str = "parquet"
+    project_dir: Path,
+    warehouse: Path | None = None,
+    input_dir: Path | None = None,
+    input_format: str = "parquet",
+    engine: str = "duckdb",
 ) -> PipelineRun:
+    """`make run` on `project_dir`, in this process; `engine="postgres"` builds and publishes on
+    the PostgreSQL server of the environment instead (the `postgres_server` fixture's)."""
     paths = RunPaths(
         project_dir=project_dir,
         warehouse=Warehouse(warehouse or project_dir / "warehouse" / "funding.duckdb"),
@@ -94,7 +100,12 @@ def run_pipeline(
         inputs=Inputs(input_dir, input_format) if input_dir else None,
     )
     lines: list[str] = []
-    exit_code = run(paths, say=lines.append, validator=SuiteInThisProcess)
+    if engine == "postgres":
+        from scripts import postgres_pipeline
+
+        exit_code = postgres_pipeline.run(paths, say=lines.append, validator=SuiteInThisProcess)
+    else:
+        exit_code = run(paths, say=lines.append, validator=SuiteInThisProcess)
     return PipelineRun(paths, exit_code, lines)
 
 

@@ -27,6 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scripts.postgres import PostgresMarts
 from scripts.settings import PROJECT_DIR, Inputs
 from scripts.validation import ValidationOutcome
 
@@ -55,11 +56,15 @@ class ValidatorProcess:
             start_new_session=True,
         )
 
-    def validate(self, warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+    def validate(self, warehouse_path: Path | PostgresMarts, inputs: Inputs, result_path: Path) -> ValidationOutcome:
         if self._child is None:
             self.start()
         request = {
-            "warehouse": str(warehouse_path),
+            # a DuckDB file's path, or the schema of marts on PostgreSQL (whose connection the
+            # child reads from the environment it inherits, as this process does)
+            "warehouse": {"postgres_schema": warehouse_path.schema}
+            if isinstance(warehouse_path, PostgresMarts)
+            else str(warehouse_path),
             "inputs": {"directory": str(inputs.directory), "file_format": inputs.file_format},
             "result": str(result_path),
         }
@@ -105,7 +110,9 @@ def serve() -> int:
         return 0
     request = json.loads(line)
     inputs = Inputs(Path(request["inputs"]["directory"]), request["inputs"]["file_format"])
-    outcome = validate_marts(Path(request["warehouse"]), inputs, Path(request["result"]))
+    warehouse = request["warehouse"]
+    marts = PostgresMarts(warehouse["postgres_schema"]) if isinstance(warehouse, dict) else Path(warehouse)
+    outcome = validate_marts(marts, inputs, Path(request["result"]))
     print(OUTCOME_PREFIX + outcome.to_json(), flush=True)
     return 0
 

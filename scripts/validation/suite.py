@@ -15,6 +15,7 @@ import logging
 import os
 from pathlib import Path
 
+from scripts.postgres import PostgresMarts
 from scripts.settings import Inputs
 from scripts.validation import ValidationOutcome
 from scripts.validation.checks import CheckedTables, query_tables
@@ -96,6 +97,7 @@ def assert_on(checked: CheckedTables, result_path: Path) -> ValidationOutcome:
     return ValidationOutcome(not failures, evaluated, successful, failures, result_path)
 
 
-def validate_marts(warehouse_path: Path, inputs: Inputs, result_path: Path) -> ValidationOutcome:
-    """The whole check in this process: the queries, then the suite on their tables."""
+def validate_marts(warehouse_path: Path | PostgresMarts, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+    """The whole check in this process: the queries, then the suite on their tables (the marts of
+    a DuckDB file, or of a schema on PostgreSQL)."""
     return assert_on(query_tables(warehouse_path, inputs), result_path)
