@@ -92,25 +92,17 @@ status: $(INSTALLED)  ## the current release: when, from which commit and inputs
 	$(BIN)/python -m scripts status
 
 # --- Spark (docs/engines.md) ------------------------------------------------------------------------
-# A local Spark session inside the Python process (dbt-spark's `session` method), on Java 17:
-# PySpark comes from requirements.lock; a JDK is installed from Debian's packages if none is found.
-SPARK_ROOT ?= warehouse/spark
+# `make run ENGINE=spark` and `make rollback ENGINE=spark` work on a local Spark warehouse in
+# $SPARK_WAREHOUSE_ROOT (default warehouse/spark): Spark runs inside the Python process
+# (dbt-spark's `session` method) on Java 17. PySpark comes from requirements.lock; `make java`
+# installs a JDK from Debian's packages where none is found.
 
-.PHONY: java run-spark test-spark rollback-spark status-spark
+.PHONY: java test-spark
 
 java:  ## Java 17 for Spark, from Debian's packages when no `java` is found
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
 
-run-spark: $(INSTALLED) java  ## check, build, test, validate and publish on the Spark warehouse in $(SPARK_ROOT)
-	$(BIN)/python -m scripts.spark run --root $(SPARK_ROOT) $(SPARK_ARGS)
-
-rollback-spark: $(INSTALLED) java  ## point the views of `marts` on the Spark warehouse at the previous release
-	$(BIN)/python -m scripts.spark rollback --root $(SPARK_ROOT)
-
-status-spark: $(INSTALLED) java  ## which release the Spark warehouse's views show
-	$(BIN)/python -m scripts.spark status --root $(SPARK_ROOT)
-
-# One process: Spark's embedded Derby metastore admits one. The build of DuckDB's marts that the
-# comparison reads comes from the same fixture as in make test.
+# One process: Spark's embedded Derby metastore admits one. The DuckDB build the comparison
+# reads comes from the same fixture as in make test.
 test-spark: $(INSTALLED) $(DUCKDB1) java  ## the Spark suite: a local session in a temporary folder, every model, every test
 	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest -n0 -m spark tests/spark $(SPARK_PYTEST_ARGS)

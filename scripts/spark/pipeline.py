@@ -247,9 +247,13 @@ def run(
     tell(f"      {validation.successful}/{validation.evaluated} expectations met ({time.monotonic() - step:.1f} s)")
 
     tell(f"[4/4] publish: the views of `{READER_DATABASE}` switch to {schema}_marts")
-    stamp_release(schema, release_id, git_commit(project_dir), input_checksums(RunPaths(project_dir, None, target_dir, inputs)))  # type: ignore[arg-type]
+    stamp_release(
+        schema, release_id, git_commit(project_dir), input_checksums(RunPaths(project_dir, None, target_dir, inputs))
+    )  # type: ignore[arg-type]
     marts = publish(schema, release_id)
-    tell(f"Published release {release_id} on Spark in {time.monotonic() - started:.1f} s: {len(marts)} views in `{READER_DATABASE}`")
+    tell(
+        f"Published release {release_id} on Spark in {time.monotonic() - started:.1f} s: {len(marts)} views in `{READER_DATABASE}`"
+    )
     return outcome(EXIT_OK)
 
 

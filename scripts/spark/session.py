@@ -20,7 +20,6 @@ DEFAULT_ROOT = Path("warehouse/spark")  # make run-spark's warehouse, relative t
 READER_DATABASE = "marts"  # what BI tools read: one view per mart, switched by a publish
 RELEASES_DATABASE = "funding_releases"  # the publish log: which build each release is
 LAYERS = ("raw", "staging", "intermediate", "marts", "audit")  # a build's databases, `<build>_<layer>`
-INPUT_FILES_DATABASE = "appendix_files"  # the source appendix_files, for --input-dir
 
 
 def default_root() -> Path:
@@ -127,15 +126,18 @@ class SparkDbtProject(DbtProject):
         return f"{self.schema}_{layer}"
 
     def register_input_files(self) -> None:
-        """With --input-dir: each input file as a table of the database the source appendix_files
-        names, read in place (Parquet typed, CSV as text, as on DuckDB)."""
+        """With --input-dir: each input file as a table of the build's raw database, where the
+        source appendix_files reads on engines other than DuckDB (its schema, in
+        models/staging/_appendix__sources.yml). An external table: Spark reads the file in place
+        (Parquet typed, CSV as text, as DuckDB does), and dropping the build leaves it alone."""
         if not self.inputs or self.inputs.are_seeds:
             return
         session = spark_session()
-        session.sql(f"create database if not exists {INPUT_FILES_DATABASE}")
+        raw = self.database("raw")
+        session.sql(f"create database if not exists {raw}")
         options = "options (header 'true')" if self.inputs.file_format == "csv" else ""
         for path in self.inputs.files:
-            table = f"{INPUT_FILES_DATABASE}.{path.stem}"
+            table = f"{raw}.{path.stem}"
             session.sql(f"drop table if exists {table}")
             session.sql(
                 f"create table {table} using {self.inputs.file_format} {options} location {quoted(str(path.absolute()))}"

@@ -19,16 +19,17 @@ from scripts.spark.session import spark_session
 from scripts.validation import ValidationOutcome
 from scripts.validation.checks import CHECKED_INPUTS, PUBLISHED, RECOMPUTED_POOL_SUMS, TABLES, CheckedTables
 
-TYPE_OF_AMOUNT = re.compile(r"\(select data_type from information_schema\.columns.*?\) as amount_type", re.DOTALL)
+TYPE_OF_AMOUNT = re.compile(
+    r"\(select upper\(data_type\) from information_schema\.columns.*?\) as amount_type", re.DOTALL
+)
 
 
-def spark_sql(sql: str, marts: str) -> str:
-    """A query of checks.py, in Spark's spelling, reading the marts from the database `marts`."""
+def spark_sql(sql: str) -> str:
+    """A query of checks.py in Spark's spelling (its `{marts}` and `{published}` still to fill)."""
     sql = TYPE_OF_AMOUNT.sub(
-        "(select upper(typeof(amount_tdkk)) from marts.fct_allocations limit 1) as amount_type", sql
+        "(select upper(typeof(amount_tdkk)) from {marts}.fct_allocations limit 1) as amount_type", sql
     )
-    sql = sql.replace("as varchar)", "as string)").replace("create or replace temp table", "create or replace temp view")
-    return re.sub(r"\bmarts\.", f"{marts}.", sql)
+    return sql.replace("as varchar)", "as string)").replace("create temp table", "create or replace temp view")
 
 
 def to_pandas(frame):
@@ -56,16 +57,19 @@ def query_tables(marts: str, inputs: Inputs) -> CheckedTables:
     """Every query of checks.py against the marts in the Spark database `marts`, and `inputs`."""
     session = spark_session()
     register_inputs(session, inputs)
-    published = spark_sql(PUBLISHED, marts)
+    published = spark_sql(PUBLISHED)
     pools = [row[0] for row in session.sql("select distinct trim(pool_code) from input_pools order by 1").collect()]
     years = [
         row[0]
         for row in session.sql(
-            f"select distinct fiscal_year from ({published}) where fiscal_year is not null order by 1"
+            f"select distinct fiscal_year from ({published}) as published where fiscal_year is not null order by 1"
         ).collect()
     ]
-    session.sql(spark_sql(RECOMPUTED_POOL_SUMS, marts))
-    tables = {name: to_pandas(session.sql(spark_sql(sql, marts).format(published=published))) for name, sql in TABLES.items()}
+    session.sql(spark_sql(RECOMPUTED_POOL_SUMS).format(marts=marts))
+    tables = {
+        name: to_pandas(session.sql(spark_sql(sql).format(published=published, marts=marts)))
+        for name, sql in TABLES.items()
+    }
     for view in ["recomputed_pool_sums", *(f"input_{table}" for table in CHECKED_INPUTS)]:
         session.catalog.dropTempView(view)
     return CheckedTables(pools, years, tables)

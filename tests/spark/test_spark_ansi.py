@@ -23,7 +23,9 @@ def test_an_overflowing_decimal_sum_fails_through_dbts_connection(spark_release,
 
     dbt = SparkDbtProject(spark_project, spark_root, "ansi", tmp_path)
     value = f"cast('{DECIMAL_38_MAX}' as decimal(38, 0))"
-    result = dbt.invoke("show", "--inline", f"select sum(amount) as total from (values ({value}), ({value})) as t(amount)")
+    result = dbt.invoke(
+        "show", "--inline", f"select sum(amount) as total from (values ({value}), ({value})) as t(amount)"
+    )
     assert not result.success
     assert "NUMERIC_VALUE_OUT_OF_RANGE" in (result.error or "") + "".join(result.failure_lines())
 
@@ -34,9 +36,7 @@ def test_without_ansi_mode_the_same_sum_is_null_and_a_bigint_sum_wraps(spark):
     spark.conf.set("spark.sql.ansi.enabled", "false")
     try:
         decimal_total = spark.sql(f"select sum(x) as total from (values ({value}), ({value})) as t(x)").first().total
-        bigint_total = (
-            spark.sql(f"select sum(x) as total from (values ({BIGINT_MAX}L), (1L)) as t(x)").first().total
-        )
+        bigint_total = spark.sql(f"select sum(x) as total from (values ({BIGINT_MAX}L), (1L)) as t(x)").first().total
     finally:
         spark.conf.set("spark.sql.ansi.enabled", "true")
     assert decimal_total is None

@@ -37,7 +37,9 @@ def test_the_reader_database_holds_one_view_per_mart_of_the_bi_contract(spark, s
 
 
 def view_text(spark, mart: str) -> str:
-    (row,) = [row for row in spark.sql(f"describe table extended marts.{mart}").collect() if row.col_name == "View Text"]
+    (row,) = [
+        row for row in spark.sql(f"describe table extended marts.{mart}").collect() if row.col_name == "View Text"
+    ]
     return row.data_type
 
 

@@ -49,7 +49,9 @@ def test_each_pool_and_each_line_over_all_years_equal_the_document(spark, publis
     pools = rows_as_dict(
         spark, "select document_id, pool_code, sum(amount_tdkk) from marts.fct_pool_year_totals group by all"
     )
-    lines = rows_as_dict(spark, "select document_id, line_code, sum(amount_tdkk) from marts.fct_allocations group by all")
+    lines = rows_as_dict(
+        spark, "select document_id, line_code, sum(amount_tdkk) from marts.fct_allocations group by all"
+    )
     assert pools == published["pool"]
     assert lines == published["line"]
 

@@ -4,7 +4,7 @@
     Spark accepts all of them but one: `varchar` without a length, which its parser refuses
     (DATATYPE_MISSING_SIZE). Its text type is `string`. Every other name passes unchanged.
 #}
-{% macro spark_type(data_type) -%}
+{% macro spark__type_name(data_type) -%}
     {%- set name = data_type | string | trim -%}
     {{- 'string' if name | lower in ['varchar', 'text', 'character varying'] else name -}}
 {%- endmacro %}
@@ -15,7 +15,7 @@
     compares its schema with the model's.
 #}
 {% macro spark__cast(field, type) -%}
-    cast({{ field }} as {{ funding_warehouse.spark_type(type) }})
+    cast({{ field }} as {{ funding_warehouse.spark__type_name(type) }})
 {%- endmacro %}
 
 {#
@@ -23,15 +23,15 @@
     `column_types` as written. These two steps get the Spark names first (the same dictionary
     is read by both), then do what dbt-spark does.
 #}
-{% macro spark_seed_column_types(model) -%}
+{% macro spark__seed_column_types(model) -%}
     {%- set column_types = model['config'].get('column_types', {}) -%}
     {%- for column, data_type in column_types.items() -%}
-        {%- do column_types.update({column: funding_warehouse.spark_type(data_type)}) -%}
+        {%- do column_types.update({column: funding_warehouse.spark__type_name(data_type)}) -%}
     {%- endfor -%}
 {%- endmacro %}
 
 {% macro spark__create_csv_table(model, agate_table) -%}
-    {%- do funding_warehouse.spark_seed_column_types(model) -%}
+    {%- do funding_warehouse.spark__seed_column_types(model) -%}
     {{ return(dbt.spark__create_csv_table(model, agate_table)) }}
 {%- endmacro %}
 
@@ -45,7 +45,7 @@
     from its digits, exactly.
 #}
 {% macro spark__load_csv_rows(model, agate_table) -%}
-    {%- do funding_warehouse.spark_seed_column_types(model) -%}
+    {%- do funding_warehouse.spark__seed_column_types(model) -%}
     {%- set column_types = model['config'].get('column_types', {}) -%}
     {%- set types = [] -%}
     {%- for column_name in agate_table.column_names -%}
