@@ -39,4 +39,3 @@ def spark_command(
         print(f"Release {release} is current again: the views of `marts` read its build.")
         return 0
     raise ValueError(f"unknown command {command!r}")
-

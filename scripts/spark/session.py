@@ -122,7 +122,7 @@ class SparkDbtProject(DbtProject):
         self.inputs = inputs
         self.session = start_session(project_dir, self.environment)
 
-    def database(self, layer: str) -> str:
+    def layer_database(self, layer: str) -> str:
         return f"{self.schema}_{layer}"
 
     def register_input_files(self) -> None:
@@ -133,7 +133,7 @@ class SparkDbtProject(DbtProject):
         if not self.inputs or self.inputs.are_seeds:
             return
         session = spark_session()
-        raw = self.database("raw")
+        raw = self.layer_database("raw")
         session.sql(f"create database if not exists {raw}")
         options = "options (header 'true')" if self.inputs.file_format == "csv" else ""
         for path in self.inputs.files:
@@ -148,7 +148,7 @@ class SparkDbtProject(DbtProject):
         if node.resource_type != "test" or not getattr(node, "compiled_code", None):
             return []
         session = spark_session()
-        audit = self.database(AUDIT_SCHEMA)
+        audit = self.layer_database(AUDIT_SCHEMA)
         table = f"{audit}.`{node.alias}`"
         try:
             session.sql(f"create database if not exists {audit}")

@@ -44,7 +44,8 @@ def test_without_ansi_mode_the_same_sum_is_null_and_a_bigint_sum_wraps(spark):
 
 
 def test_a_run_without_ansi_mode_is_refused(spark_release, spark_project, spark_root, tmp_path):
-    """dbt-spark's own behaviour, without the project's fix: the run stops at its start."""
+    """dbt-spark's own behaviour, without the project's fix: the run stops at its start (the
+    check is an on-run-start hook, which dbt runs for run, build, test and seed)."""
     from dbt.adapters.spark.connections import SparkCredentials
 
     from scripts.spark.session import SparkDbtProject, spark_session
@@ -53,7 +54,7 @@ def test_a_run_without_ansi_mode_is_refused(spark_release, spark_project, spark_
     patched = SparkCredentials.__post_init__
     SparkCredentials.__post_init__ = patched.__wrapped__
     try:
-        result = dbt.invoke("show", "--inline", "select 1 as one")
+        result = dbt.invoke("run", "--select", "stg_appendix__documents")
     finally:
         SparkCredentials.__post_init__ = patched
         spark_session().conf.set("spark.sql.ansi.enabled", "true")
