@@ -90,3 +90,19 @@ rollback: $(INSTALLED)  ## make the previous release current again (twice rolls 
 
 status: $(INSTALLED)  ## the current release: when, from which commit and inputs, and whether its files are unchanged
 	$(BIN)/python -m scripts status
+
+# --- Spark (docs/engines.md) ------------------------------------------------------------------------
+# `make run ENGINE=spark` and `make rollback ENGINE=spark` work on a local Spark warehouse in
+# $SPARK_WAREHOUSE_ROOT (default warehouse/spark): Spark runs inside the Python process
+# (dbt-spark's `session` method) on Java 17. PySpark comes from requirements.lock; `make java`
+# installs a JDK from Debian's packages where none is found.
+
+.PHONY: java test-spark
+
+java:  ## Java 17 for Spark, from Debian's packages when no `java` is found
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+
+# One process: Spark's embedded Derby metastore admits one. The DuckDB build the comparison
+# reads comes from the same fixture as in make test.
+test-spark: $(INSTALLED) $(DUCKDB1) java  ## the Spark suite: a local session in a temporary folder, every model, every test
+	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest -n0 -m spark tests/spark $(SPARK_PYTEST_ARGS)

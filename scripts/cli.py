@@ -62,7 +62,8 @@ ENGINE = shared_option(
     choices=ENGINES,
     default=ENGINES[0],
     help="where to build and publish: duckdb (the file --warehouse) or postgres (the server of PGHOST,"
-    " PGPORT, PGUSER, PGPASSWORD, PGDATABASE; docs/engines.md) (default: %(default)s)",
+    " PGPORT, PGUSER, PGPASSWORD, PGDATABASE; docs/engines.md) (default: %(default)s)"
+    " or spark (a local Spark warehouse in $SPARK_WAREHOUSE_ROOT, default warehouse/spark)",
 )
 TARGET = shared_option(
     "--target-dir", type=Path, default=None, help=f"dbt's target folder (default: PROJECT/{TARGET_FOLDER})"
@@ -88,6 +89,10 @@ def positive(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     inputs = Inputs(args.input_dir.resolve(), args.input_format or FILE_FORMATS[0]) if args.input_dir else None
+    if args.engine == "spark":
+        from scripts.spark.commands import spark_command
+
+        return spark_command("run", args.project_dir.resolve(), args.target_dir, inputs)
     if args.engine == "postgres":
         from scripts import postgres_pipeline
 
@@ -98,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def rollback(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        from scripts.spark.commands import spark_command
+
+        return spark_command("rollback", PROJECT_DIR, None)
     if args.engine == "postgres":
         from scripts import postgres
 

@@ -50,7 +50,7 @@ def default_target_dir(project_dir: Path) -> Path:
 # appendix_files (models/staging/_appendix__sources.yml); tests/test_settings.py holds the three
 # lists equal.
 INPUT_TABLES = ("documents", "pools", "projects", "budget_lines", "amounts", "published_totals")
-ENGINES = ("duckdb", "postgres")  # where `run` builds and publishes: the first is the default
+ENGINES = ("duckdb", "postgres", "spark")  # where `run` builds and publishes: the first is the default
 SEEDS = "seeds"  # the format of the project's own seed CSVs, loaded by dbt
 FILE_FORMATS = ("parquet", "csv")  # the formats of files read in place
 
