@@ -117,7 +117,10 @@ def read_document(connection: duckdb.DuckDBPyConnection, document: dict[str, Any
     )
     # the years of this document: a column of the report is the union of every document's years
     years = sorted(year for year in year_columns if year in year_totals)
-    pools = {row["pool_code"]: row for row in rows_of(connection, "select * from marts.dim_pools where document_id = ?", [document_id])}
+    pools = {
+        row["pool_code"]: row
+        for row in rows_of(connection, "select * from marts.dim_pools where document_id = ?", [document_id])
+    }
     tables: dict[str, PoolTable] = {}
     for row in appendix:
         pool = pools[row["pool_code"]]
@@ -184,7 +187,12 @@ def read_warehouse(warehouse: Path) -> tuple[Release, list[Document]]:
     if not warehouse.exists():
         raise ReportError(f"{warehouse} does not exist: publish the warehouse first (make run)")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        tables = {name for (name,) in connection.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        }
         missing = sorted({"rpt_appendix_tables", "fct_year_totals", "dim_documents", "release_info"} - tables)
         if missing:
             raise ReportError(f"{warehouse} has no marts.{', marts.'.join(missing)}: publish it again with make run")
@@ -320,10 +328,15 @@ def pool_table(document: Document, table: PoolTable) -> str:
     for row in table.rows:
         line = row.line_code or ""
         figures = "".join(
-            cell(row.by_year[year], {"document": document.document_id, "pool": table.pool_code, "line": line, "year": year})
+            cell(
+                row.by_year[year],
+                {"document": document.document_id, "pool": table.pool_code, "line": line, "year": year},
+            )
             for year in document.years
         )
-        figures += cell(row.total, {"document": document.document_id, "pool": table.pool_code, "line": line, "year": "total"})
+        figures += cell(
+            row.total, {"document": document.document_id, "pool": table.pool_code, "line": line, "year": "total"}
+        )
         body.append(
             f'<tr class="{"total" if row.is_total else "line"}"><th scope="row">{escape(row.label)}</th>'
             f'{figures}<td class="src">{escape(row.source_line)}</td></tr>'
@@ -344,16 +357,27 @@ def totals_table(document: Document) -> str:
     for table in document.tables:
         total = next(row for row in table.rows if row.is_total)
         figures = "".join(
-            cell(total.by_year[year], {"document": document.document_id, "pool": table.pool_code, "line": "", "year": year})
+            cell(
+                total.by_year[year],
+                {"document": document.document_id, "pool": table.pool_code, "line": "", "year": year},
+            )
             for year in document.years
         )
-        figures += cell(total.total, {"document": document.document_id, "pool": table.pool_code, "line": "", "year": "total"})
+        figures += cell(
+            total.total, {"document": document.document_id, "pool": table.pool_code, "line": "", "year": "total"}
+        )
         rows.append(f'<tr><th scope="row">{escape(total.label)}</th>{figures}</tr>')
     computed = "".join(
-        cell(document.year_totals.get(year), {"document": document.document_id, "pool": "", "line": "", "year": year}, True)
+        cell(
+            document.year_totals.get(year),
+            {"document": document.document_id, "pool": "", "line": "", "year": year},
+            True,
+        )
         for year in document.years
     )
-    computed += cell(document.grand_total, {"document": document.document_id, "pool": "", "line": "", "year": "total"}, True)
+    computed += cell(
+        document.grand_total, {"document": document.document_id, "pool": "", "line": "", "year": "total"}, True
+    )
     rows.append(
         '<tr class="total computed"><th scope="row">Total across pools '
         f'<span class="mark" title="Computed, not published">†</span></th>{computed}</tr>'
@@ -362,7 +386,7 @@ def totals_table(document: Document) -> str:
         '<table class="summary"><caption>The pools\' totals, and the total across pools '
         '<span class="en">(thousands of DKK)</span></caption>'
         f'<thead><tr><th scope="col">Pool</th>{head}<th scope="col" class="num">I alt</th></tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         '<p class="note"><span class="mark">†</span> Computed by the warehouse as the sum of the pools\' '
         "published totals: the document publishes no total across pools.</p>"
     )
@@ -424,11 +448,11 @@ def reconciliation_section(document: Document) -> str:
         f'<td class="num">{danish(row["published_amount_tdkk"])}</td>'
         f'<td class="num">{danish(row["computed_amount_tdkk"])}</td>'
         f'<td class="num">{danish(row["difference_tdkk"])}</td>'
-        f"<td>{escape(row['reconciliation_status'])}</td><td class=\"src\">{escape(row['source_line'])}</td></tr>"
+        f'<td>{escape(row["reconciliation_status"])}</td><td class="src">{escape(row["source_line"])}</td></tr>'
         for row in document.reconciliation
     )
     return (
-        f"{status}<table class=\"reconciliation\"><caption>Every published total against the sum of its amounts "
+        f'{status}<table class="reconciliation"><caption>Every published total against the sum of its amounts '
         '<span class="en">(thousands of DKK)</span></caption><thead><tr><th scope="col">Total as published</th>'
         '<th scope="col">Scope</th><th scope="col">Year</th><th scope="col" class="num">Published</th>'
         '<th scope="col" class="num">Computed</th><th scope="col" class="num">Gap</th><th scope="col">Status</th>'
@@ -461,7 +485,10 @@ def provenance(document: Document, release: Release) -> str:
         ("Unit", f"thousands of {document.currency} (figures times {danish(document.unit_factor)})"),
         ("Source", f"{document.source_file}, lines {', '.join(str(line) for line in lines)}"),
         ("Status", "current" if document.is_current else "superseded by a revision"),
-        ("Release", f"{release.release_id}, built {release.built_at_utc} UTC, commit {release.git_commit or 'unknown'}"),
+        (
+            "Release",
+            f"{release.release_id}, built {release.built_at_utc} UTC, commit {release.git_commit or 'unknown'}",
+        ),
         ("Read from", f"{release.warehouse} (read-only)"),
     ]
     return '<dl class="provenance">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts) + "</dl>"
