@@ -79,9 +79,9 @@ table_rows as (
         pool_code,
         line_code,
         {%- for year in years %}
-        cast(
-            sum(case when fiscal_year = {{ year }} then amount_tdkk end) as {{ dbt.type_bigint() }}
-        ) as {{ fiscal_year_column(year) }},
+            cast(
+                sum(case when fiscal_year = {{ year }} then amount_tdkk end) as {{ dbt.type_bigint() }}
+            ) as {{ fiscal_year_column(year) }},
         {%- endfor %}
         cast(sum(case when fiscal_year is null then amount_tdkk end) as {{ dbt.type_bigint() }}) as total_tdkk
 
@@ -131,7 +131,7 @@ final as (
         coalesce(budget_lines.line_label, pool_totals_as_published.label_as_published, pool_positions.pool_name)
             as row_label,
         {%- for year in years %}
-        table_rows.{{ fiscal_year_column(year) }},
+            table_rows.{{ fiscal_year_column(year) }},
         {%- endfor %}
         table_rows.total_tdkk,
         coalesce(budget_lines.source_line, pool_totals_as_published.source_line) as source_line
