@@ -26,12 +26,6 @@ REPORT_FOLDER = "report"  # in the target folder
 REPORT_FILE = "appendix_report.html"
 SCREENSHOT_FILE = "appendix_report.png"
 YEAR_COLUMN = re.compile(r"amount_(\d+)_tdkk")  # the report model's year columns (macro fiscal_year_column)
-PURPOSE_NAMES = {  # how the page writes the spending purposes' codes
-    "software_development": "Software development",
-    "tender_preparation": "Tender preparation",
-    "infrastructure_purchase": "Infrastructure purchase",
-    "consolidation": "Consolidation",
-}
 PALETTE = ["#1f3b5c", "#7a9cc6", "#c8a24a", "#5c8a5c", "#a05a4a", "#6a5c8a"]  # one colour per fiscal year
 
 
@@ -215,6 +209,11 @@ def danish(amount: int | None) -> str:
         return "–"
     digits = f"{abs(amount):,}".replace(",", ".")
     return f"−{digits}" if amount < 0 else digits
+
+
+def purpose_name(code: str) -> str:
+    """A spending purpose's code as words: software_development -> Software development."""
+    return code.replace("_", " ").capitalize()
 
 
 def svg_of(figure) -> str:
@@ -407,7 +406,7 @@ def charts(document: Document) -> str:
         table.pool_name: dict(next(row for row in table.rows if row.is_total).by_year) for table in document.tables
     }
     purposes = sorted(document.by_purpose, key=lambda purpose: -sum(document.by_purpose[purpose].values()))
-    by_purpose = {PURPOSE_NAMES.get(purpose, purpose): document.by_purpose[purpose] for purpose in purposes}
+    by_purpose = {purpose_name(purpose): document.by_purpose[purpose] for purpose in purposes}
 
     def words(values: dict[str, dict[int, int]]) -> str:
         return "; ".join(
@@ -463,7 +462,7 @@ def reconciliation_section(document: Document) -> str:
 def projects_table(document: Document) -> str:
     rows = "".join(
         f'<tr><th scope="row">{escape(project["project_name"])}</th><td>{escape(project["pool_name"])}</td>'
-        f"<td>{escape(PURPOSE_NAMES.get(project['spending_purpose'], project['spending_purpose']))}</td>"
+        f"<td>{escape(purpose_name(project['spending_purpose']))}</td>"
         f'<td>{escape(project["project_description_en"])}</td><td class="src">{escape(project["source_line"])}</td></tr>'
         for project in document.projects
     )
