@@ -124,7 +124,10 @@ final as (
         pool_positions.pool_name,
         row_number() over (
             partition by table_rows.document_id, table_rows.pool_code
-            order by case when table_rows.line_code is null then 1 else 0 end, budget_lines.line_order
+            order by
+                case when table_rows.line_code is null then 1 else 0 end,
+                budget_lines.line_order,
+                table_rows.line_code
         ) as row_number_in_table,
         case when table_rows.line_code is null then 'pool_total' else 'line' end as row_kind,
         table_rows.line_code,

@@ -169,7 +169,7 @@ select
     t.document_id || '|' || t.pool_code || '|' || coalesce(t.line_code, '') as appendix_row_id,
     t.document_id, pools.table_number, t.pool_code, pools.pool_name,
     row_number() over (
-        partition by t.document_id, t.pool_code order by t.line_code is null, lines.line_order::integer
+        partition by t.document_id, t.pool_code order by t.line_code is null, lines.line_order::integer, t.line_code
     ) as row_number_in_table,
     case when t.line_code is null then 'pool_total' else 'line' end as row_kind, t.line_code,
     coalesce(lines.line_label, pool_totals.label_as_published, pools.pool_name) as row_label,
