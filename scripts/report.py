@@ -250,11 +250,12 @@ def bar_chart(groups: list[str], years: list[int], values: dict[str, dict[int, i
     if horizontal:
         axes.invert_yaxis()
         axes.set_xlabel("Thousands of DKK")
+        axes.margins(x=0.12)  # room for the bars' labels
     else:
         axes.set_ylabel("Thousands of DKK")
+        axes.margins(y=0.12)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(title="Fiscal year", frameon=False)
-    axes.margins(x=0.12) if horizontal else axes.margins(y=0.12)
     return svg_of(figure)
 
 
@@ -486,7 +487,8 @@ def provenance(document: Document, release: Release) -> str:
         ("Status", "current" if document.is_current else "superseded by a revision"),
         (
             "Release",
-            f"{release.release_id}, built {release.built_at_utc} UTC, commit {release.git_commit or 'unknown'}",
+            f"{release.release_id}, built {release.built_at_utc} UTC, published {release.published_at_utc or '-'} UTC,"
+            f" commit {release.git_commit or 'unknown'}",
         ),
         ("Read from", f"{release.warehouse} (read-only)"),
     ]

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from pipeline_runs import PipelineRun
+from seed_files import PROJECT_DIR
 
 # the mf and dbt processes of this file run on one worker, one after the other
 pytestmark = pytest.mark.xdist_group("metrics")
 
 MF = Path(sys.executable).parent / "mf"
-DBT = Path(sys.executable).parent / "dbt"
 POOL_QUERY = ("--metrics", "allocated_amount_tdkk", "--group-by", "pool__pool_code")
 
 
@@ -173,19 +174,27 @@ def test_a_corrupted_amount_makes_the_metric_check_fail(project: Path, published
     assert len(problems) == 1 and problems[0].startswith(f"pool {pool}:"), problems
 
 
-def test_the_published_target_refuses_to_write(project: Path, published: Path, tmp_path: Path):
-    """`DBT_TARGET=published` attaches the release read-only: a dbt run against it fails and changes nothing."""
+def test_the_published_target_attaches_the_release_read_only(published: Path, tmp_path: Path):
+    """The profile's `published` target, as dbt-duckdb attaches it, refuses every write; attached
+    without `read_only` the same file takes one (the check can fail)."""
+    from dbt.adapters.duckdb.credentials import Attachment
+
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    target = profile["funding_warehouse"]["outputs"]["published"]
+    (attachment,) = target["attach"]
+    assert target["path"] == ":memory:" and "WAREHOUSE_PATH" in attachment["path"]
     copy = tmp_path / "funding.duckdb"
     shutil.copyfile(published, copy)
     before = hashlib.sha256(copy.read_bytes()).hexdigest()
-    result = subprocess.run(
-        [str(DBT), "run", "--select", "dim_dates", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
-        cwd=project,
-        env=published_environment(copy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode != 0
-    assert "read-only" in result.stdout.lower(), result.stdout
+    as_published = {**attachment, "path": str(copy)}  # the path the profile reads from $WAREHOUSE_PATH
+    with duckdb.connect(":memory:") as connection:
+        connection.execute(Attachment.from_dict(as_published).to_sql())
+        assert connection.execute("select count(*) from marts_db.marts.fct_allocations").fetchone()[0] > 0
+        for write in ("create table marts_db.marts.scratch as select 1 as x", "delete from marts_db.marts.dim_dates"):
+            with pytest.raises(duckdb.Error, match="read-only"):
+                connection.execute(write)
     assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
+    with duckdb.connect(":memory:") as connection:
+        connection.execute(Attachment.from_dict({**as_published, "read_only": False}).to_sql())
+        connection.execute("delete from marts_db.marts.dim_dates")
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() != before
