@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DUCKDB1_VENV := .venv-duckdb1
 DUCKDB1 := $(DUCKDB1_VENV)/.installed
+CHROMEDRIVER := /usr/bin/chromedriver
 
-.PHONY: run test test-postgres test-all postgres-server lint format bench bench-small generate rollback status docs lock clean
+.PHONY: run test test-postgres test-spark test-all postgres-server lint format bench bench-small generate rollback status docs report lock clean
 
 # ENGINE=postgres builds and publishes on the PostgreSQL server of PGHOST, PGPORT, PGUSER,
 # PGPASSWORD and PGDATABASE instead (docs/engines.md)
@@ -22,7 +23,7 @@ run: $(INSTALLED)  ## check, build, test, validate and publish warehouse/funding
 # onto one worker (xdist_group). `make test PYTEST_ARGS=-n0` runs them in this process instead.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-test: $(INSTALLED) $(DUCKDB1)  ## the whole test suite, on temporary warehouses only
+test: $(INSTALLED) $(DUCKDB1) $(CHROMEDRIVER)  ## the whole test suite, on temporary warehouses only
 	DUCKDB1_PYTHON=$(CURDIR)/$(DUCKDB1_VENV)/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The tests marked `postgres`, on a throwaway PostgreSQL server the session starts and removes
@@ -60,6 +61,13 @@ $(INSTALLED): requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
 
+# Headless chromium for the report's screenshot and its browser test: Debian's packages, never a
+# browser that a Python package downloads (scripts/browser.py).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMEDRIVER):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q chromium chromium-driver
+
 $(DUCKDB1): requirements-duckdb1.lock
 	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
 	$(DUCKDB1_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-duckdb1.lock
@@ -84,6 +92,9 @@ generate: $(INSTALLED)  ## synthetic inputs: make generate DIR=/tmp/synth/input 
 
 docs: $(INSTALLED)  ## generate the dbt documentation site into target/
 	$(BIN)/python -m scripts docs
+
+report: $(INSTALLED) $(CHROMEDRIVER)  ## the appendix as one HTML page with charts, from the published warehouse, into target/report/
+	$(BIN)/python -m scripts report
 
 rollback: $(INSTALLED)  ## make the previous release current again (twice rolls forward; ENGINE=postgres too)
 	$(BIN)/python -m scripts rollback --engine $(ENGINE)

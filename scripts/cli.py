@@ -4,6 +4,7 @@
     rollback   make the previous release current again                     (make rollback)
     status     the current release, and whether its files are unchanged    (make status)
     docs       dbt's documentation site, into the target folder            (make docs)
+    report     the appendix as one HTML page, with charts and a screenshot (make report)
     bench      `bench sizes`: the pipeline against hand-written DuckDB      (make bench)
                `bench small`: make run against a minimal dbt build          (make bench-small)
     generate   synthetic input tables of any size, as Parquet or CSV        (make generate)
@@ -131,6 +132,13 @@ def docs(args: argparse.Namespace) -> int:
     return site.main(run_paths(args))
 
 
+def report(args: argparse.Namespace) -> int:
+    from scripts import report as page
+
+    out_dir = args.out_dir or default_target_dir(PROJECT_DIR) / page.REPORT_FOLDER
+    return page.main(args.warehouse, out_dir, screenshot=not args.no_screenshot)
+
+
 def bench_sizes(args: argparse.Namespace) -> int:
     from scripts.bench import run as sizes
 
@@ -220,6 +228,18 @@ def parser() -> argparse.ArgumentParser:
         WAREHOUSE,
         TARGET,
     )
+
+    report_command = command(
+        "report",
+        "the appendix's tables, charts, reconciliation and provenance as one self-contained HTML page, read"
+        " from the published warehouse (read-only), with a screenshot from headless chromium",
+        report,
+        WAREHOUSE,
+    )
+    report_command.add_argument(
+        "--out-dir", type=Path, default=None, help=f"where to write the page (default: {TARGET_FOLDER}/report)"
+    )
+    report_command.add_argument("--no-screenshot", action="store_true", help="write the page only")
 
     benches = command("bench", "time the pipeline", None).add_subparsers(dest="bench", required=True, metavar="KIND")
     sizes = benches.add_parser(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +218,18 @@ def mart_columns(connection: duckdb.DuckDBPyConnection, mart: str) -> list[tuple
         """,
         [MARTS_SCHEMA, mart],
     ).fetchall()
+
+
+def described_in_database(connection: duckdb.DuckDBPyConnection, spec: MartSpec) -> MartSpec:
+    """The mart's spec, with the database's comment for a column the YAML does not describe: a report's
+    columns that the data decides (rpt_appendix_tables' years) are described by the model's post-hook."""
+    comments = connection.execute(
+        "select column_name, comment from duckdb_columns()"
+        " where database_name = current_database() and schema_name = ? and table_name = ?",
+        [MARTS_SCHEMA, spec.name],
+    ).fetchall()
+    described = {name: spec.column_descriptions.get(name) or clean(comment) for name, comment in comments}
+    return replace(spec, column_descriptions={**spec.column_descriptions, **described})
 
 
 def row_count(connection: duckdb.DuckDBPyConnection, mart: str) -> int:
@@ -589,7 +601,10 @@ def export_marts(
     exports_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(marts_database), read_only=True, config=duckdb_limits()) as connection:
         marts = mart_names(connection)
-        specs = checked_specs(mart_specs(manifest_path), marts)
+        specs = {
+            mart: described_in_database(connection, spec)
+            for mart, spec in checked_specs(mart_specs(manifest_path), marts).items()
+        }
         counts = {mart: row_count(connection, mart) for mart in marts}
         formats_of = {mart: ["parquet"] + (["csv"] if counts[mart] <= csv_max_rows else []) for mart in marts}
         resources = [

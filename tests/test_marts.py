@@ -22,6 +22,8 @@ BI_CONTRACT = {
     "fct_pool_year_totals",
     "fct_year_totals",
     "rpt_reconciliation",
+    "rpt_appendix_tables",
+    "dim_dates",
     "release_info",
 }
 

@@ -22,7 +22,7 @@ from scripts.settings import (
     duckdb_limits,
 )
 
-COMMANDS = ["run", "rollback", "status", "docs", "bench", "generate"]
+COMMANDS = ["run", "rollback", "status", "docs", "report", "bench", "generate"]
 
 
 # --- settings -------------------------------------------------------------------------------------

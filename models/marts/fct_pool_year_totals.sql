@@ -66,7 +66,8 @@ final as (
         pool_years.computed_amount_tdkk - published.published_amount_tdkk as difference_tdkk,
         {{ reconciliation_status('pool_years.computed_amount_tdkk', 'published.published_amount_tdkk') }}
             as reconciliation_status,
-        documents.is_current as is_current_document
+        documents.is_current as is_current_document,
+        pool_years.year_amount_tdkk
 
     from pool_years
     left join published

@@ -129,7 +129,8 @@ select
         / nullif(sum(r.computed_amount_tdkk) over (partition by r.document_id, r.fiscal_year), 0))::decimal(9, 6)
         as share_of_year,
     r.amount_row_count as line_count, r.published_amount_tdkk, r.difference_tdkk, r.reconciliation_status,
-    documents.is_current as is_current_document
+    documents.is_current as is_current_document,
+    sum(r.computed_amount_tdkk) over (partition by r.document_id, r.fiscal_year)::bigint as year_amount_tdkk
 from marts.rpt_reconciliation as r
 left join marts.dim_documents as documents using (document_id)
 where r.total_scope = 'pool_year';
@@ -140,6 +141,53 @@ select
     is_current_document, sum(amount_tdkk)::bigint as amount_tdkk, sum(amount_dkk)::bigint as amount_dkk,
     count(*) filter (where line_count > 0) as pool_count, sum(line_count)::bigint as line_count
 from marts.fct_pool_year_totals group by document_id, fiscal_year, fiscal_year_start_date, is_current_document;
+
+-- The appendix's tables: a row per line and per pool total, a column per fiscal year (DuckDB's
+-- PIVOT takes the columns from the data, as the model's macro does).
+create table marts.rpt_appendix_tables as
+with cells as (
+    select document_id, pool_code, line_code, 'amount_' || fiscal_year || '_tdkk' as cell, amount_tdkk
+    from marts.fct_allocations
+    union all
+    select document_id, pool_code, line_code, coalesce('amount_' || fiscal_year || '_tdkk', 'total_tdkk'),
+        computed_amount_tdkk
+    from marts.rpt_reconciliation where computed_amount_tdkk is not null
+),
+pivoted as (
+    pivot cells on cell using first(amount_tdkk) group by document_id, pool_code, line_code
+),
+pool_totals as (
+    select document_id, pool_code, label_as_published, source_line::integer as source_line
+    from read_parquet('{input}/published_totals.parquet') where total_scope = 'pool'
+),
+pools as (
+    select document_id, pool_code, pool_name,
+        row_number() over (partition by document_id order by source_line, pool_code) as table_number
+    from read_parquet('{input}/pools.parquet')
+)
+select
+    t.document_id || '|' || t.pool_code || '|' || coalesce(t.line_code, '') as appendix_row_id,
+    t.document_id, pools.table_number, t.pool_code, pools.pool_name,
+    row_number() over (
+        partition by t.document_id, t.pool_code order by t.line_code is null, lines.line_order::integer, t.line_code
+    ) as row_number_in_table,
+    case when t.line_code is null then 'pool_total' else 'line' end as row_kind, t.line_code,
+    coalesce(lines.line_label, pool_totals.label_as_published, pools.pool_name) as row_label,
+    columns('^amount_[0-9]+_tdkk$'), t.total_tdkk,
+    coalesce(lines.source_line::integer, pool_totals.source_line) as source_line
+from pivoted as t
+left join read_parquet('{input}/budget_lines.parquet') as lines
+    on lines.document_id = t.document_id and lines.line_code = t.line_code
+left join pool_totals on pool_totals.document_id = t.document_id and pool_totals.pool_code = t.pool_code
+    and t.line_code is null
+left join pools on pools.document_id = t.document_id and pools.pool_code = t.pool_code;
+
+-- The semantic layer's time spine: every day of every fiscal year of the amounts.
+create table marts.dim_dates as
+select unnest(range(make_date(fiscal_year, 1, 1), make_date(fiscal_year + 1, 1, 1), interval 1 day))::date
+        as date_day,
+    fiscal_year, make_date(fiscal_year, 1, 1) as fiscal_year_start_date
+from (select distinct fiscal_year::integer as fiscal_year from read_parquet('{input}/amounts.parquet'));
 
 -- The release's one row. Its document lists are derived from the data, like any mart's rows.
 -- The rest describes one run (its id and times, the commit, the dbt and engine versions, the

@@ -1,0 +1,43 @@
+{#
+    The fiscal years a relation holds, sorted, read from the database when the model that asks
+    is compiled for a run: a report whose columns are the years (one column a year) takes them
+    from the data, never from a list typed into its SQL. While dbt only parses the project, or
+    when the relation is not built yet (a linter's compile), the list is empty.
+#}
+{% macro fiscal_years_in(relation, column='fiscal_year') -%}
+    {%- set years = [] -%}
+    {%- if execute and load_relation(relation) is not none -%}
+        {%- set query -%}
+            select distinct {{ column }} from {{ relation }} where {{ column }} is not null order by {{ column }}
+        {%- endset -%}
+        {%- for year in run_query(query).columns[0].values() -%}
+            {%- do years.append(year | int) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(years) }}
+{%- endmacro %}
+
+{#
+    The name of a fiscal year's column in a report with one column a year.
+#}
+{% macro fiscal_year_column(year) -%}
+    amount_{{ year }}_tdkk
+{%- endmacro %}
+
+{#
+    A description, written into the database, for each year column of a report with one column
+    a year (a post-hook): the columns are not in the model's YAML, since the data decides them.
+#}
+{% macro describe_fiscal_year_columns(relation, years) -%}
+    {%- set columns = {} -%}
+    {%- for year in years -%}
+        {%- do columns.update({fiscal_year_column(year): {
+            'description': 'The amount for fiscal year ' ~ year ~ ', in thousands of DKK as published.'
+                ~ ' Additive down a table\'s lines; the pool_total row holds their sum.',
+            'quote': false,
+        }}) -%}
+    {%- endfor -%}
+    {%- if columns -%}
+        {{ alter_column_comment(relation, columns) }}
+    {%- endif -%}
+{%- endmacro %}
