@@ -67,6 +67,8 @@ ENGINE_SPECIFIC = {
 PATTERNS = {name: re.compile(pattern, re.IGNORECASE) for name, (pattern, _) in ENGINE_SPECIFIC.items()}
 
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+# a Jinja statement (`{% for day in range(7) %}`) is template logic, run before any engine sees SQL
+JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.DOTALL)
 SQL_COMMENT = re.compile(r"--[^\n]*")
 STRING = re.compile(r"'(?:[^']|'')*'")
 # a dispatched implementation: `{% macro <adapter>__<name>(...) %}` ... `{% endmacro %}`; the
@@ -87,9 +89,10 @@ def blanked(text: str, pattern: re.Pattern, keep_quotes: bool = False) -> str:
 
 
 def scannable(text: str) -> str:
-    """The SQL of a file as the scan reads it: no comments, no string contents, no dispatched bodies."""
+    """The SQL of a file as the scan reads it: no comments, Jinja statements, string contents or dispatched bodies."""
     text = blanked(text, JINJA_COMMENT)
     text = blanked(text, DISPATCHED)
+    text = blanked(text, JINJA_STATEMENT)
     text = blanked(text, SQL_COMMENT)
     return blanked(text, STRING, keep_quotes=True)
 
@@ -151,6 +154,6 @@ def test_the_scan_names_an_injected_construct_by_file_and_line(injection, tmp_pa
     assert findings(tmp_path) == [f"{relative}:{len(lines) + 1}: {name} (only {ENGINE_SPECIFIC[name][1]})"]
 
 
-def test_a_construct_in_a_comment_or_a_string_is_not_sql():
-    text = "{# a::b #}\n-- string_agg(x)\nselect 'group by all' as label\n"
+def test_a_construct_in_a_comment_a_string_or_a_jinja_statement_is_not_sql():
+    text = "{# a::b #}\n-- string_agg(x)\n{% for day in range(7) %}select 'group by all' as label{% endfor %}\n"
     assert not any(pattern.search(scannable(text)) for pattern in PATTERNS.values())
