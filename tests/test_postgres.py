@@ -16,11 +16,10 @@ import pytest
 from pipeline_runs import PipelineRun, run_pipeline
 from postgres_marts import columns_of, mart_rows, normalised, snapshot
 from postgres_server import BI_ROLE
-from seed_files import copy_project, read_rows
+from seed_files import copy_project
 from test_marts import BI_CONTRACT
 
 from scripts import postgres
-from scripts.settings import Inputs
 from scripts.validation.suite import validate_marts
 
 pytestmark = pytest.mark.postgres
@@ -253,25 +252,46 @@ def test_the_bi_role_reads_the_marts_after_a_swap(republished, postgres_server):
     assert set(marts) == BI_CONTRACT and all(marts.values())
 
 
-def test_input_files_are_copied_where_the_source_reads_them(postgres_server, built, tmp_path):
-    """Large inputs on PostgreSQL: the files are copied into the build's raw schema as text."""
-    folder = tmp_path / "input"
-    folder.mkdir()
-    with duckdb.connect() as connection:
-        for table in ("pools", "amounts"):
-            seed = built.paths.project_dir / "seeds" / f"{table}.csv"
-            connection.execute(
-                f"copy (select * from read_csv('{seed}', header = true, all_varchar = true))"
-                f" to '{folder / table}.parquet' (format parquet)"
-            )
-    postgres.load_input_files(Inputs(folder, "parquet"), "files_check_raw", tables=("pools", "amounts"))
-    connection = postgres_server.connect()
+@pytest.fixture(scope="module")
+def generated_runs(republished, postgres_server, tmp_path_factory):
+    """Generated appendices read as Parquet files on PostgreSQL, after the publishes above: one
+    with wrong totals (and the marts before and after it), then one that adds up."""
+    from scripts.generate_appendices import Shape, generate
+
+    folder = tmp_path_factory.mktemp("pg-generated")
+    errors = generate(folder / "wrong", Shape(lines=LINES, seed=11, lines_per_document=1_000, wrong_totals=3))
+    before = snapshot(postgres_server)
+    wrong = run_pipeline(copy_project(folder / "project-wrong"), input_dir=folder / "wrong", engine="postgres")
+    after = snapshot(postgres_server)
+    generate(folder / "clean", Shape(lines=LINES, seed=12, lines_per_document=1_000))
+    clean = run_pipeline(copy_project(folder / "project-clean"), input_dir=folder / "clean", engine="postgres")
+    return errors, wrong, before == after, clean, folder / "clean"
+
+
+LINES = 3_000  # as tests/test_scale.py: a few documents of generated lines
+
+
+def test_input_files_with_wrong_totals_are_rejected_by_name(generated_runs):
+    errors, wrong, unchanged, _, _ = generated_runs
+    assert wrong.exit_code == 1, wrong.output
+    assert "_raw" in wrong.output  # the files were copied into the build's raw schema
+    for error in errors:
+        assert f"computed {error['correct_tdkk']}, published {error['published_tdkk']}" in wrong.output
+    assert unchanged
+
+
+def test_input_files_that_add_up_are_published(generated_runs, postgres_server):
+    *_, clean, folder = generated_runs
+    assert clean.exit_code == 0, clean.output
+    with duckdb.connect() as scratch:
+        (published,) = scratch.execute(
+            f"select count(*) from read_parquet('{folder / 'published_totals.parquet'}')"
+        ).fetchone()
+    assert f"published totals reconciled: {published}/{published}" in clean.output
+    connection = postgres_server.connect(BI_ROLE)
     try:
         with connection.cursor() as cursor:
-            cursor.execute("select count(*) from files_check_raw.amounts")
-            (count,) = cursor.fetchone()
-            cursor.execute("drop schema files_check_raw cascade")
-        connection.commit()
+            cursor.execute("select count(distinct document_id) from marts.fct_allocations")
+            assert cursor.fetchone()[0] == 3
     finally:
         connection.close()
-    assert count == len(read_rows(built.paths.project_dir / "seeds" / "amounts.csv"))

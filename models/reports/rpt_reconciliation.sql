@@ -62,8 +62,8 @@ matched as (
         on published.document_id = subtotals.document_id
         and published.total_scope = subtotals.total_scope
         and published.pool_code = subtotals.pool_code
-        and published.line_code is not distinct from subtotals.line_code
-        and published.fiscal_year is not distinct from subtotals.fiscal_year
+        and {{ null_safe_equals('published.line_code', 'subtotals.line_code', "''") }}
+        and {{ null_safe_equals('published.fiscal_year', 'subtotals.fiscal_year', '0') }}
 
 ),
 
