@@ -35,3 +35,11 @@
 {% macro spark__is_stored_as_integer(expression) -%}
     typeof({{ expression }}) in ('tinyint', 'smallint', 'int', 'bigint')
 {%- endmacro %}
+
+{#
+    Spark plans `is not distinct from` (its `<=>`) as a key of a hash join, as DuckDB does, so
+    the null-safe match needs none of the default's coalesce and null-flag pair.
+#}
+{% macro spark__null_safe_equals(left, right, placeholder) -%}
+    {{ left }} is not distinct from {{ right }}
+{%- endmacro %}
