@@ -73,7 +73,11 @@ def network_requests(driver) -> list[str]:
 def save_full_page(driver, image: Path) -> Path:
     """The whole page, top to bottom, as a PNG."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(WINDOW[0], max(height, WINDOW[1]))
+    # the viewport itself, not the window around it, made as tall as the page (Chrome DevTools)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WINDOW[0], "height": max(height, WINDOW[1]), "deviceScaleFactor": 1, "mobile": False},
+    )
     image.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(image))
     return image
