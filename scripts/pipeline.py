@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from scripts.export import ExportError, export_marts
+from scripts.interrupts import remembered_interrupts
 from scripts.publish import (
     PublishError,
     new_release_id,
@@ -212,11 +213,12 @@ def run(
     tests) hands in one that runs the suite there, to import GX once rather than per run.
     """
     with (
+        remembered_interrupts() as stop_if_interrupted,
         writer_lock(paths.warehouse, "make run", say),
         validator() as validator_process,
         ThreadPoolExecutor(max_workers=2) as background,  # checksums, computed while dbt or DuckDB work
     ):
-        return run_stages(paths, validator_process, background, say, timings)
+        return run_stages(paths, validator_process, background, say, timings, stop_if_interrupted)
 
 
 def run_stages(
@@ -225,6 +227,7 @@ def run_stages(
     background: ThreadPoolExecutor,
     say: Reporter,
     timings: dict[str, float] | None,
+    stop_if_interrupted: Callable[[], None] = lambda: None,
 ) -> int:
     started = time.monotonic()
     warehouse = paths.warehouse
@@ -290,6 +293,7 @@ def run_stages(
     )
     progress.finish(f"{tests_passed} data tests passed")
 
+    stop_if_interrupted()
     progress.start("validate")
     validation = validator.validate(build.marts_database, paths.inputs, paths.validation_result)
     if not validation.success:
@@ -300,6 +304,7 @@ def run_stages(
         )
     progress.finish(f"{validation.successful}/{validation.evaluated} expectations met")
 
+    stop_if_interrupted()
     progress.start("export")
     reconciled, published = reconciled_totals(build.marts_database)
     record = stamp_release(build.marts_database, build.id, commit.result(), checksums.result())
@@ -313,6 +318,7 @@ def run_stages(
         return reject("the marts could not be exported as described", [str(error)], kept)
     progress.finish(f"{len(package['resources'])} files and datapackage.json")
 
+    stop_if_interrupted()
     progress.start("publish")
     # the exports' checksums were taken as they were written, and the descriptor holds them
     known = {

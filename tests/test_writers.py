@@ -160,3 +160,54 @@ def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published
     assert run.returncode in (EXIT_INTERRUPTED, -signal.SIGINT), output
     assert "Interrupted: nothing was published" in output and "Traceback" not in output, output
     assert sha256(published_before) == checksum
+
+
+def swallow_a_ctrl_c_after_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the dbt build end with a Ctrl-C that a library catches and ignores, as a bare
+    `except:` would."""
+    from scripts.dbt_build import DbtProject
+
+    build_as_usual = DbtProject.invoke
+
+    def invoke(self, command: str, *args, **kwargs):
+        result = build_as_usual(self, command, *args, **kwargs)
+        if command == "build":
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # Python runs the handler here, at once
+            except KeyboardInterrupt:
+                pass
+        return result
+
+    monkeypatch.setattr(DbtProject, "invoke", invoke)
+
+
+@pytest.mark.pipeline
+def test_a_ctrl_c_that_a_library_swallows_still_publishes_nothing(
+    project_copy: Path, published_before: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pipeline_runs import run_pipeline
+
+    checksum = sha256(published_before)
+    swallow_a_ctrl_c_after_the_build(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(project_copy, published_before)
+    assert sha256(published_before) == checksum
+
+
+@pytest.mark.pipeline
+def test_without_remembering_a_ctrl_c_a_swallowed_one_would_publish(
+    project_copy: Path, published_before: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The check above can fail: with Ctrl-C not remembered, the same run publishes."""
+    from contextlib import nullcontext
+
+    from pipeline_runs import run_pipeline
+
+    from scripts import pipeline
+
+    checksum = sha256(published_before)
+    swallow_a_ctrl_c_after_the_build(monkeypatch)
+    monkeypatch.setattr(pipeline, "remembered_interrupts", lambda: nullcontext(lambda: None))
+    assert run_pipeline(project_copy, published_before).exit_code == 0
+    assert sha256(published_before) != checksum
