@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from seed_files import copy_project
+from spark_runs import run_on_spark
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +23,6 @@ def spark_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def spark_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_project(tmp_path_factory.mktemp("spark-project"))
-
-
-def run_on_spark(project: Path, root: Path, target: Path):
-    from scripts.spark.pipeline import run
-
-    return run(project, root, target, say=lambda line: None)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import json
 import re
 
 import pytest
-from conftest import run_on_spark
 from seed_files import copy_project
+from spark_runs import run_on_spark
 from test_marts import BI_CONTRACT
 
 pytestmark = pytest.mark.spark

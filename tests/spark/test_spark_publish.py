@@ -7,7 +7,7 @@ build, keeps the one before, and a rollback switches them back.
 from __future__ import annotations
 
 import pytest
-from conftest import run_on_spark
+from spark_runs import run_on_spark
 from test_marts import BI_CONTRACT
 
 pytestmark = pytest.mark.spark
