@@ -6,6 +6,7 @@ import fcntl
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -131,7 +132,15 @@ def start_pipeline(project: Path, published: Path, own_session: bool = False) ->
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=own_session,
+        preexec_fn=interruptible if own_session else None,
     )
+
+
+def interruptible() -> None:
+    """Ctrl-C as a terminal's foreground command has it: Python's KeyboardInterrupt. A command
+    started in the background by a non-interactive shell (`make test &`, some CI runners)
+    inherits Ctrl-C ignored, and Python keeps it ignored; a test of Ctrl-C must not inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def read_until_stage(process: subprocess.Popen, stage: str) -> list[str]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -182,7 +183,18 @@ def swallow_a_ctrl_c_after_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DbtProject, "invoke", invoke)
 
 
+@pytest.fixture
+def interruptible() -> Iterator[None]:
+    """Ctrl-C as a terminal's foreground command has it, Python's KeyboardInterrupt, even where
+    the test runner was started with Ctrl-C ignored (in the background by a non-interactive
+    shell), which a run respects (scripts/interrupts.py)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.pipeline
+@pytest.mark.usefixtures("interruptible")
 def test_a_ctrl_c_that_a_library_swallows_still_publishes_nothing(
     project_copy: Path, published_before: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -196,6 +208,7 @@ def test_a_ctrl_c_that_a_library_swallows_still_publishes_nothing(
 
 
 @pytest.mark.pipeline
+@pytest.mark.usefixtures("interruptible")
 def test_without_remembering_a_ctrl_c_a_swallowed_one_would_publish(
     project_copy: Path, published_before: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -211,3 +224,21 @@ def test_without_remembering_a_ctrl_c_a_swallowed_one_would_publish(
     monkeypatch.setattr(pipeline, "remembered_interrupts", lambda: nullcontext(lambda: None))
     assert run_pipeline(project_copy, published_before).exit_code == 0
     assert sha256(published_before) != checksum
+
+
+def test_a_run_started_with_ctrl_c_ignored_leaves_it_ignored_and_restores_a_handler():
+    """A command started in the background keeps ignoring Ctrl-C, as Unix intends; otherwise the
+    run's handler is in force for the run only."""
+    from scripts.interrupts import remembered_interrupts
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with remembered_interrupts():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with remembered_interrupts() as stop_if_interrupted:
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+            stop_if_interrupted()  # no Ctrl-C came: nothing raised
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
