@@ -222,6 +222,19 @@ class StartedBuild:
     kept: str
 
 
+@dataclass
+class Publishing:
+    """What an engine's `release` is handed, once every check has passed: what to stamp the build
+    with, the progress report for its stages, a pool for work beside them, and the Ctrl-C check to
+    make before each step that changes what readers read."""
+
+    commit: str
+    checksums: dict[str, str]
+    progress: Progress
+    background: ThreadPoolExecutor
+    stop_if_interrupted: Callable[[], None]
+
+
 class Rejected(Exception):
     """A check failed after the build began: the run stops, publishes nothing and says why."""
 
@@ -273,16 +286,9 @@ class Engine(Protocol):
         """(reconciled, published) over the build's rpt_reconciliation: the figure the summary quotes."""
         ...
 
-    def release(
-        self,
-        commit: str,
-        checksums: dict[str, str],
-        progress: Progress,
-        background: ThreadPoolExecutor,
-        stop_if_interrupted: Callable[[], None],
-    ) -> list[str]:
-        """Stamp and publish the tested build, announcing its stages through `progress`; return the
-        summary's lines about where it published. Raises Rejected when a last check fails."""
+    def release(self, publishing: Publishing) -> list[str]:
+        """Stamp and publish the tested build, announcing its stages through `publishing.progress`;
+        return the summary's lines about where it published. Raises Rejected when a last check fails."""
         ...
 
 
@@ -311,7 +317,8 @@ def input_check_stage(paths: RunPaths, progress: Progress, say: Reporter) -> boo
 def run_engine(
     engine: Engine,
     paths: RunPaths,
-    say: Reporter = print_line,
+    say: Reporter,
+    *,
     timings: dict[str, float] | None = None,
     validator: Callable[[], Validator] = ValidatorProcess,
 ) -> int:
@@ -336,7 +343,7 @@ def run_stages(
     background: ThreadPoolExecutor,
     say: Reporter,
     timings: dict[str, float] | None,
-    stop_if_interrupted: Callable[[], None] = lambda: None,
+    stop_if_interrupted: Callable[[], None],
 ) -> int:
     """The stages every engine shares, around the engine's own build and publish."""
     started = time.monotonic()
@@ -370,7 +377,9 @@ def run_stages(
         progress.finish(f"{validation.successful}/{validation.evaluated} expectations met")
 
         stop_if_interrupted()
-        where = engine.release(commit.result(), checksums.result(), progress, background, stop_if_interrupted)
+        where = engine.release(
+            Publishing(commit.result(), checksums.result(), progress, background, stop_if_interrupted)
+        )
     except Rejected as rejection:
         progress.finish()
         say(f"Rejected: {rejection.reason}. {unchanged_sentence(engine)}.")
@@ -459,20 +468,14 @@ class DuckDbRun:
     def reconciled_totals(self) -> tuple[int, int]:
         return reconciled_totals(self.started().marts_database)
 
-    def release(
-        self,
-        commit: str,
-        checksums: dict[str, str],
-        progress: Progress,
-        background: ThreadPoolExecutor,
-        stop_if_interrupted: Callable[[], None],
-    ) -> list[str]:
-        build, warehouse = self.started(), self.warehouse
+    def release(self, publishing: Publishing) -> list[str]:
+        build, warehouse, progress = self.started(), self.warehouse, publishing.progress
         progress.start("export")
-        record = stamp_release(build.marts_database, build.id, commit, checksums)
+        record = stamp_release(build.marts_database, build.id, publishing.commit, publishing.checksums)
         # the databases are final now: hash them while DuckDB writes the exports
         database_checksums = {
-            path.name: background.submit(sha256, path) for path in (build.marts_database, build.build_database)
+            path.name: publishing.background.submit(sha256, path)
+            for path in (build.marts_database, build.build_database)
         }
         try:
             package = export_marts(build.marts_database, build.exports, self.manifest)
@@ -480,7 +483,7 @@ class DuckDbRun:
             raise Rejected("the marts could not be exported as described", [str(error)]) from error
         progress.finish(f"{len(package['resources'])} files and datapackage.json")
 
-        stop_if_interrupted()
+        publishing.stop_if_interrupted()
         progress.start("publish")
         # the exports' checksums were taken as they were written, and the descriptor holds them
         known = {
@@ -513,7 +516,7 @@ def run(
     GX suite: its own process, unless a caller that runs many pipelines in one process (the
     tests) hands in one that runs the suite there, to import GX once rather than per run.
     """
-    return run_engine(DuckDbRun(paths), paths, say, timings, validator)
+    return run_engine(DuckDbRun(paths), paths, say, timings=timings, validator=validator)
 
 
 def report_errors(run: Callable[[], int], unchanged: str, error_log: Path) -> int:

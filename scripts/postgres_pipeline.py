@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 
 from psycopg2 import sql
@@ -30,7 +29,7 @@ from psycopg2 import sql
 from scripts import postgres
 from scripts.pipeline import (
     STAGES,
-    Progress,
+    Publishing,
     Reporter,
     StartedBuild,
     Validator,
@@ -134,18 +133,11 @@ class PostgresRun:
     def reconciled_totals(self) -> tuple[int, int]:
         return reconciled_totals(self.marts)
 
-    def release(
-        self,
-        commit: str,
-        checksums: dict[str, str],
-        progress: Progress,
-        background: ThreadPoolExecutor,
-        stop_if_interrupted: Callable[[], None],
-    ) -> list[str]:
-        progress.start("publish")
-        stamp_release(self.marts, self.release_id, commit, checksums)
+    def release(self, publishing: Publishing) -> list[str]:
+        publishing.progress.start("publish")
+        stamp_release(self.marts, self.release_id, publishing.commit, publishing.checksums)
         previous = postgres.publish(self.build)
-        progress.finish(f"release {self.release_id} is current in schema {postgres.PUBLISHED_SCHEMA}")
+        publishing.progress.finish(f"release {self.release_id} is current in schema {postgres.PUBLISHED_SCHEMA}")
         lines = []
         if previous:
             lines.append(
@@ -158,14 +150,10 @@ class PostgresRun:
         ]
 
 
-def run(
-    paths: RunPaths,
-    say: Reporter = print_line,
-    timings: dict[str, float] | None = None,
-    validator: Callable[[], Validator] = ValidatorProcess,
-) -> int:
-    """Every stage on PostgreSQL, reporting through `say`; return the exit code."""
-    return run_engine(PostgresRun(), paths, say, timings, validator)
+def run(paths: RunPaths, say: Reporter = print_line, validator: Callable[[], Validator] = ValidatorProcess) -> int:
+    """Every stage on PostgreSQL, reporting through `say`; return the exit code. `validator` as
+    for DuckDB's run (scripts/pipeline.py)."""
+    return run_engine(PostgresRun(), paths, say, validator=validator)
 
 
 def main(paths: RunPaths) -> int:

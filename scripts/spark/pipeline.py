@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.pipeline import STAGES, Progress, Reporter, StartedBuild, run_engine, shown
+from scripts.pipeline import STAGES, Publishing, Reporter, StartedBuild, run_engine, shown
 from scripts.publish import new_release_id
 from scripts.settings import Inputs, RunPaths
 from scripts.spark.session import (
@@ -245,19 +243,12 @@ class SparkEngineRun:
     def reconciled_totals(self) -> tuple[int, int]:
         return reconciled_totals(self.schema)
 
-    def release(
-        self,
-        commit: str,
-        checksums: dict[str, str],
-        progress: Progress,
-        background: ThreadPoolExecutor,
-        stop_if_interrupted: Callable[[], None],
-    ) -> list[str]:
-        progress.start("publish")
+    def release(self, publishing: Publishing) -> list[str]:
+        publishing.progress.start("publish")
         previous = current_release()
-        stamp_release(self.schema, self.release_id, commit, checksums)
+        stamp_release(self.schema, self.release_id, publishing.commit, publishing.checksums)
         marts = publish(self.schema, self.release_id)
-        progress.finish(f"{len(marts)} views in `{READER_DATABASE}` read {self.schema}_marts")
+        publishing.progress.finish(f"{len(marts)} views in `{READER_DATABASE}` read {self.schema}_marts")
         lines = []
         if previous:
             lines.append(f"  previous release:            {previous[0]} in {previous[1]}_marts (rollback restores it)")
