@@ -423,11 +423,10 @@ def dbt_stages(dbt: DbtProject, paths: RunPaths, progress: Progress, startup_beg
     built = dbt.invoke("build", "--exclude-resource-type", "unit_test", *excluded, on_event=stages.on_event)
     if not built.success:
         raise Rejected("the dbt build failed", built.failure_lines())
-    tests_passed = f"{built.count('test', 'pass')}/{built.count('test')}" + (
-        f", and {len(proved)} not_null tests proved by the seed check" if proved else ""
-    )
-    progress.finish(f"{built.count('model', 'success')} models, {tests_passed} data tests passed")
-    return built, tests_passed
+    passed = f"{built.count('test', 'pass')}/{built.count('test')}"
+    proved_too = f", and {len(proved)} not_null tests proved by the seed check" if proved else ""
+    progress.finish(f"{built.count('model', 'success')} models, {passed} data tests passed{proved_too}")
+    return built, passed + proved_too
 
 
 class DuckDbRun:
