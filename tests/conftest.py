@@ -11,6 +11,7 @@ temporary directory of its own.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,3 +108,13 @@ def rejected(pg_built: PipelineRun, postgres_server: PostgresServer, tmp_path_fa
     line_code = first_amount_changed(project)
     result = run_pipeline(project, engine="postgres")
     return before, snapshot(postgres_server), result, line_code
+
+
+@pytest.fixture
+def interruptible() -> Iterator[None]:
+    """Ctrl-C as a terminal's foreground command has it, Python's KeyboardInterrupt, even where
+    the test runner was started with Ctrl-C ignored (in the background by a non-interactive
+    shell), which a run respects (scripts/interrupts.py)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,3 +153,23 @@ def read_until_stage(process: subprocess.Popen, stage: str) -> list[str]:
         if line.startswith(marker):
             return seen
     raise AssertionError(f"the run ended before {stage!r}:\n{''.join(seen)}")
+
+
+def swallow_a_ctrl_c_after_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the dbt build end with a Ctrl-C that a library catches and ignores, as a bare
+    `except:` would."""
+    from scripts.dbt_build import DbtProject
+
+    build_as_usual = DbtProject.invoke
+
+    def invoke(self, command: str, *args, **kwargs):
+        result = build_as_usual(self, command, *args, **kwargs)
+        if command == "build":
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # Python runs the handler here, at once
+            except KeyboardInterrupt:
+                pass
+        return result
+
+    monkeypatch.setattr(DbtProject, "invoke", invoke)

@@ -13,7 +13,7 @@ import datetime
 
 import duckdb
 import pytest
-from pipeline_runs import PipelineRun, run_pipeline
+from pipeline_runs import PipelineRun, run_pipeline, swallow_a_ctrl_c_after_the_build
 from postgres_marts import columns_of, mart_rows, normalised, snapshot
 from postgres_server import BI_ROLE
 from seed_files import copy_project
@@ -295,3 +295,34 @@ def test_input_files_that_add_up_are_published(generated_runs, postgres_server):
             assert cursor.fetchone()[0] == 3
     finally:
         connection.close()
+
+
+# --- Ctrl-C (the stages every engine shares: scripts/pipeline.py) --------------------------------
+
+
+@pytest.mark.usefixtures("interruptible")
+def test_a_ctrl_c_that_a_library_swallows_publishes_nothing_on_postgres(
+    pg_built, postgres_server, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    before = postgres.current_releases()
+    swallow_a_ctrl_c_after_the_build(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(copy_project(tmp_path / "project"), engine="postgres")
+    assert postgres.current_releases() == before
+
+
+@pytest.mark.usefixtures("interruptible")
+def test_without_remembering_a_ctrl_c_a_swallowed_one_would_publish_on_postgres(
+    pg_built, postgres_server, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    """The check above can fail: with Ctrl-C not remembered, the same run publishes."""
+    from contextlib import nullcontext
+
+    from scripts import pipeline
+
+    before = postgres.current_releases()
+    swallow_a_ctrl_c_after_the_build(monkeypatch)
+    monkeypatch.setattr(pipeline, "remembered_interrupts", lambda: nullcontext(lambda: None))
+    result = run_pipeline(copy_project(tmp_path / "project"), engine="postgres")
+    assert result.exit_code == 0, result.output
+    assert postgres.current_releases() == (snapshot_release(result), before[0])

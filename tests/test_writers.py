@@ -12,12 +12,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from pipeline_runs import read_until_stage, start_pipeline
+from pipeline_runs import read_until_stage, start_pipeline, swallow_a_ctrl_c_after_the_build
 from seed_files import PROJECT_DIR, seed_rows
 
 from scripts.publish import Warehouse, sha256, writer_lock
@@ -161,36 +160,6 @@ def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published
     assert run.returncode in (EXIT_INTERRUPTED, -signal.SIGINT), output
     assert "Interrupted: nothing was published" in output and "Traceback" not in output, output
     assert sha256(published_before) == checksum
-
-
-def swallow_a_ctrl_c_after_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the dbt build end with a Ctrl-C that a library catches and ignores, as a bare
-    `except:` would."""
-    from scripts.dbt_build import DbtProject
-
-    build_as_usual = DbtProject.invoke
-
-    def invoke(self, command: str, *args, **kwargs):
-        result = build_as_usual(self, command, *args, **kwargs)
-        if command == "build":
-            try:
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(5)  # Python runs the handler here, at once
-            except KeyboardInterrupt:
-                pass
-        return result
-
-    monkeypatch.setattr(DbtProject, "invoke", invoke)
-
-
-@pytest.fixture
-def interruptible() -> Iterator[None]:
-    """Ctrl-C as a terminal's foreground command has it, Python's KeyboardInterrupt, even where
-    the test runner was started with Ctrl-C ignored (in the background by a non-interactive
-    shell), which a run respects (scripts/interrupts.py)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.pipeline

@@ -28,7 +28,15 @@ def spark_command(
     from scripts.spark import pipeline
 
     if command == "run":
-        return pipeline.run(project_dir, root, target_dir, inputs, threads=threads).exit_code
+        from scripts.pipeline import report_errors
+        from scripts.settings import RunPaths
+
+        error_log = RunPaths(project_dir, None, target_dir, inputs).error_log  # type: ignore[arg-type]
+        return report_errors(
+            lambda: pipeline.run(project_dir, root, target_dir, inputs, threads=threads).exit_code,
+            pipeline.SparkEngineRun.unchanged,
+            error_log,
+        )
     if command == "rollback":
         SparkDbtProject(project_dir, root, "rollback", target_dir)  # starts the session on `root`
         try:

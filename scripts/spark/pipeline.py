@@ -15,6 +15,9 @@ guarantee is a view per mart, switched to a tested build:
    is logged in `funding_releases.releases`. The previous release's build stays, so that
    `rollback` can switch the views back; older builds are dropped.
 
+The stages and their messages are those of every engine (scripts/pipeline.py's `run_stages`):
+this module holds only how Spark keeps a build apart, validates it and publishes it.
+
 What a reader sees during a publish: each view switches in one metastore update, so a query of
 one mart reads either the old build's table or the new one's, whole. Across marts there is a
 window of a few hundred milliseconds in which some views show the new release and others the
@@ -27,12 +30,12 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.pipeline import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, git_commit, input_checksums, shown
+from scripts.pipeline import STAGES, Publishing, Reporter, StartedBuild, run_engine, shown
 from scripts.publish import new_release_id
-from scripts.seed_check import check_seeds
 from scripts.settings import Inputs, RunPaths
 from scripts.spark.session import (
     LAYERS,
@@ -43,6 +46,7 @@ from scripts.spark.session import (
     quoted,
     spark_session,
 )
+from scripts.validation import ValidationOutcome
 
 RELEASES = f"{RELEASES_DATABASE}.releases"
 
@@ -174,10 +178,81 @@ def rollback() -> str:
     return release_id
 
 
-def check_inputs(inputs: Inputs) -> list[str]:
-    if inputs.are_seeds:
-        return [str(problem) for problem in check_seeds(inputs.directory)]
-    return [f"{path}: is missing; every input table needs its file" for path in inputs.files if not path.exists()]
+def reconciled_totals(schema: str) -> tuple[int, int]:
+    """(reconciled, published) over the build's rpt_reconciliation: the figure the summary quotes."""
+    (row,) = (
+        spark_session()
+        .sql(
+            "select count(*) filter (where reconciliation_status = 'reconciled'), count(published_amount_tdkk)"
+            f" from {schema}_marts.rpt_reconciliation"
+        )
+        .collect()
+    )
+    return row[0], row[1]
+
+
+class SuiteInSparkSession:
+    """Runs the GX suite in this process, through Spark's session (the marts are read there)."""
+
+    def start(self) -> None:
+        """Nothing to start: the suite is imported on first use."""
+
+    def validate(self, target: str, inputs: Inputs, result_path: Path) -> ValidationOutcome:
+        from scripts.spark.validation import validate_marts
+
+        return validate_marts(target, inputs, result_path)
+
+    def __enter__(self) -> SuiteInSparkSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+class SparkEngineRun:
+    """A run on Spark: the build's own databases `build_<id>_*`; published by switching the views
+    of `marts` to its marts, the previous build kept for rollback."""
+
+    stages = tuple(stage for stage in STAGES if stage != "export")  # the file exports are DuckDB's
+    published = f"the views in `{READER_DATABASE}` on Spark"
+    unchanged = f"the views in `{READER_DATABASE}` are unchanged"
+
+    def __init__(self, root: Path, threads: int | None = None):
+        self.root, self.threads = root, threads
+        self.release_id = new_release_id()
+        self.schema = build_schema(self.release_id)
+
+    def lock(self, say: Reporter) -> AbstractContextManager[object]:
+        return nullcontext()  # one process: the embedded metastore admits no other
+
+    def start_build(self, paths: RunPaths, say: Reporter) -> StartedBuild:
+        schema = self.schema
+        say(f"      building into {schema}_* (Spark warehouse {shown(self.root)})")
+        dbt = SparkDbtProject(paths.project_dir, self.root, schema, paths.target_dir, paths.inputs, self.threads)
+        # a rejected build of an earlier run was kept until this one; the published one and the
+        # one before it stay
+        current = current_release()
+        drop_builds_except(({current[1]} if current else set()) | set(known_previous()))
+        dbt.register_input_files()
+        kept = f"The rejected build is kept for inspection in the databases {schema}_* until the next run."
+        return StartedBuild(self.release_id, dbt, kept)
+
+    def validation_target(self) -> str:
+        return f"{self.schema}_marts"
+
+    def reconciled_totals(self) -> tuple[int, int]:
+        return reconciled_totals(self.schema)
+
+    def release(self, publishing: Publishing) -> list[str]:
+        publishing.progress.start("publish")
+        previous = current_release()
+        stamp_release(self.schema, self.release_id, publishing.commit, publishing.checksums)
+        marts = publish(self.schema, self.release_id)
+        publishing.progress.finish(f"{len(marts)} views in `{READER_DATABASE}` read {self.schema}_marts")
+        lines = []
+        if previous:
+            lines.append(f"  previous release:            {previous[0]} in {previous[1]}_marts (rollback restores it)")
+        return [*lines, f"  build databases (audit):     {self.schema}_raw, _staging, _intermediate, _audit"]
 
 
 def run(
@@ -185,76 +260,20 @@ def run(
     root: Path,
     target_dir: Path,
     inputs: Inputs | None = None,
-    say=print,
+    say: Reporter = print,
     threads: int | None = None,
 ) -> SparkRun:
     """Check, build, test, validate and publish on the Spark warehouse in `root`."""
-    started = time.monotonic()
-    inputs = inputs or Inputs.seeds_of(project_dir)
-    release_id = new_release_id()
-    schema = build_schema(release_id)
+    paths = RunPaths(project_dir, None, target_dir, inputs or Inputs.seeds_of(project_dir))  # type: ignore[arg-type]
+    engine = SparkEngineRun(root, threads)
     lines: list[str] = []
 
     def tell(line: str) -> None:
         lines.append(line)
         say(line)
 
-    def outcome(code: int) -> SparkRun:
-        return SparkRun(code, lines, release_id, schema)
-
-    def reject(reason: str, details: list[str]) -> SparkRun:
-        tell(f"Rejected: {reason}. The views in `{READER_DATABASE}` are unchanged.")
-        for detail in details:
-            tell(f"  {detail}")
-        tell(f"  The rejected build is kept for inspection in the databases {schema}_* until the next run.")
-        return outcome(EXIT_CHECK_FAILED)
-
-    tell(f"[1/4] check inputs ({shown(inputs.directory)})")
-    problems = check_inputs(inputs)
-    if problems:
-        tell(f"Rejected: {len(problems)} problem(s) in the input files; nothing was built or published.")
-        for problem in problems:
-            tell(f"  {problem}")
-        return outcome(EXIT_BAD_INPUT)
-
-    tell(f"[2/4] build and test into {schema}_* (Spark warehouse {shown(root)})")
-    dbt = SparkDbtProject(project_dir, root, schema, target_dir, inputs, threads)
-    parsed = dbt.invoke("parse")
-    if not parsed.success:
-        return reject("dbt could not parse the project", [parsed.error or ""])
-    # a rejected build of an earlier run was kept until this one; the published one and the
-    # one before it stay
-    current = current_release()
-    drop_builds_except(({current[1]} if current else set()) | set(known_previous()))
-    dbt.register_input_files()
-    step = time.monotonic()
-    built = dbt.invoke("build", "--exclude-resource-type", "unit_test")
-    if not built.success:
-        return reject("the dbt build failed", built.failure_lines())
-    tell(
-        f"      {built.count('model', 'success')} models, {built.count('test', 'pass')}/{built.count('test')}"
-        f" data tests passed ({time.monotonic() - step:.1f} s)"
-    )
-
-    tell("[3/4] validate (Great Expectations, through Spark's session)")
-    step = time.monotonic()
-    from scripts.spark.validation import validate_marts
-
-    result_path = RunPaths(project_dir, None, target_dir, inputs).validation_result  # type: ignore[arg-type]
-    validation = validate_marts(f"{schema}_marts", inputs, result_path)
-    if not validation.success:
-        return reject("Great Expectations found problems", validation.failures)
-    tell(f"      {validation.successful}/{validation.evaluated} expectations met ({time.monotonic() - step:.1f} s)")
-
-    tell(f"[4/4] publish: the views of `{READER_DATABASE}` switch to {schema}_marts")
-    stamp_release(
-        schema, release_id, git_commit(project_dir), input_checksums(RunPaths(project_dir, None, target_dir, inputs))
-    )  # type: ignore[arg-type]
-    marts = publish(schema, release_id)
-    tell(
-        f"Published release {release_id} on Spark in {time.monotonic() - started:.1f} s: {len(marts)} views in `{READER_DATABASE}`"
-    )
-    return outcome(EXIT_OK)
+    exit_code = run_engine(engine, paths, tell, validator=SuiteInSparkSession)
+    return SparkRun(exit_code, lines, engine.release_id, engine.schema)
 
 
 def known_previous() -> list[str]:
