@@ -67,3 +67,18 @@ def raw_line(row: Row, header: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow([row[column] for column in header])
     return buffer.getvalue()
+
+
+def published_totals_by_scope(project_dir: Path) -> dict[str, dict[tuple, int]]:
+    """The seeds' published totals by scope, keyed like the marts' grains: a line's by document
+    and line, a pool-year's by document, pool and year, a pool's by document and pool."""
+    by_scope: dict[str, dict[tuple, int]] = {"line": {}, "pool_year": {}, "pool": {}}
+    for row in seed_rows(project_dir, "published_totals"):
+        amount = int(row["amount_tdkk"])
+        if row["total_scope"] == "line":
+            by_scope["line"][(row["document_id"], row["line_code"])] = amount
+        elif row["total_scope"] == "pool_year":
+            by_scope["pool_year"][(row["document_id"], row["pool_code"], int(row["fiscal_year"]))] = amount
+        else:
+            by_scope["pool"][(row["document_id"], row["pool_code"])] = amount
+    return by_scope

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from seed_files import seed_rows
+from seed_files import published_totals_by_scope, seed_rows
 
 BI_CONTRACT = {
     "fct_allocations",
@@ -74,16 +74,7 @@ class PostgresReader:
 @pytest.fixture(scope="module")
 def published(run) -> dict[str, dict[tuple, int]]:
     """Published totals from the seeds, by scope, keyed like the marts' grains."""
-    by_scope: dict[str, dict[tuple, int]] = defaultdict(dict)
-    for row in seed_rows(run.paths.project_dir, "published_totals"):
-        amount = int(row["amount_tdkk"])
-        if row["total_scope"] == "line":
-            by_scope["line"][(row["document_id"], row["line_code"])] = amount
-        elif row["total_scope"] == "pool_year":
-            by_scope["pool_year"][(row["document_id"], row["pool_code"], int(row["fiscal_year"]))] = amount
-        else:
-            by_scope["pool"][(row["document_id"], row["pool_code"])] = amount
-    return by_scope
+    return published_totals_by_scope(run.paths.project_dir)
 
 
 def rows_as_dict(connection, sql: str) -> dict[tuple, int]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from seed_files import seed_rows
+from seed_files import published_totals_by_scope
 from test_marts import BI_CONTRACT
 
 pytestmark = pytest.mark.spark
@@ -27,16 +27,7 @@ def rows_as_dict(spark, sql: str) -> dict[tuple, int]:
 
 @pytest.fixture(scope="module")
 def published(spark_project) -> dict[str, dict[tuple, int]]:
-    by_scope: dict[str, dict[tuple, int]] = defaultdict(dict)
-    for row in seed_rows(spark_project, "published_totals"):
-        amount = int(row["amount_tdkk"])
-        if row["total_scope"] == "line":
-            by_scope["line"][(row["document_id"], row["line_code"])] = amount
-        elif row["total_scope"] == "pool_year":
-            by_scope["pool_year"][(row["document_id"], row["pool_code"], int(row["fiscal_year"]))] = amount
-        else:
-            by_scope["pool"][(row["document_id"], row["pool_code"])] = amount
-    return by_scope
+    return published_totals_by_scope(spark_project)
 
 
 @pytest.mark.parametrize("column", ["amount_tdkk", "published_amount_tdkk"])
