@@ -27,15 +27,21 @@
 {#
     A description, written into the database, for each year column of a report with one column
     a year (a post-hook): the columns are not in the model's YAML, since the data decides them.
+    The years are read from the built report's own columns, named by fiscal_year_column, so the
+    hook describes exactly the columns there are, without reading the data a second time.
 #}
-{% macro describe_fiscal_year_columns(relation, years) -%}
+{% macro describe_fiscal_year_columns(relation) -%}
+    {%- set year_column = modules.re.compile(fiscal_year_column('([0-9]+)')) -%}
     {%- set columns = {} -%}
-    {%- for year in years -%}
-        {%- do columns.update({fiscal_year_column(year): {
-            'description': 'The amount for fiscal year ' ~ year ~ ', in thousands of DKK as published.'
-                ~ ' Additive down a table\'s lines; the pool_total row holds their sum.',
-            'quote': false,
-        }}) -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- set match = year_column.fullmatch(column.name) -%}
+        {%- if match -%}
+            {%- do columns.update({column.name: {
+                'description': 'The amount for fiscal year ' ~ match.group(1) ~ ', in thousands of DKK as published.'
+                    ~ ' Additive down a table\'s lines; the pool_total row holds their sum.',
+                'quote': false,
+            }}) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- if columns -%}
         {{ alter_column_comment(relation, columns) }}

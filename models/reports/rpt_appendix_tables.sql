@@ -13,7 +13,7 @@
     are the data's. Their descriptions are written by the post-hook. -#}
 {{ config(
     contract={'enforced': false},
-    post_hook="{{ describe_fiscal_year_columns(this, fiscal_years_in(ref('stg_appendix__amounts'))) }}",
+    post_hook="{{ describe_fiscal_year_columns(this) }}",
 ) }}
 
 {%- set years = fiscal_years_in(ref('stg_appendix__amounts')) %}
