@@ -151,6 +151,21 @@ class DbtProject:
                 proved.append(node.name)
         return sorted(proved)
 
+    def build_as_run(
+        self, required_columns: dict[str, set[str]] | None, on_event: Callable | None = None
+    ) -> tuple[StageResult, list[str]]:
+        """`dbt build` as `make run` does it; return its result and the names of the tests left out.
+
+        Unit tests check the models' logic on fixed rows, not the data, so they run where the
+        code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish. The
+        not_null tests that the seed check has proved (`required_columns`, the seeds' required
+        columns; None for a run on input files, which has no seed check) are not run again.
+        """
+        proved = self.tests_proved_by_seed_check(required_columns) if required_columns is not None else []
+        excluded = ["--exclude", *proved] if proved else []
+        result = self.invoke("build", "--exclude-resource-type", "unit_test", *excluded, on_event=on_event)
+        return result, proved
+
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:
         # dbt_common adds a console logger when it is imported, and dbt replaces it only once an
         # invocation has read its flags: an error or a Ctrl-C before that would print dbt's own

@@ -413,14 +413,8 @@ def dbt_stages(dbt: DbtProject, paths: RunPaths, progress: Progress, startup_beg
     if not parsed.success:
         raise Rejected("dbt could not parse the project", [parsed.error or ""])
     stages = DbtStages(progress, dbt.node_counts())
-    # Unit tests check the models' logic on fixed rows, not the data, so they run where the
-    # code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish. The
-    # not_null tests that the seed check has already proved are not run a second time.
-    proved = (
-        dbt.tests_proved_by_seed_check(required_seed_columns(paths.inputs.directory)) if paths.inputs.are_seeds else []
-    )
-    excluded = ["--exclude", *proved] if proved else []
-    built = dbt.invoke("build", "--exclude-resource-type", "unit_test", *excluded, on_event=stages.on_event)
+    required = required_seed_columns(paths.inputs.directory) if paths.inputs.are_seeds else None
+    built, proved = dbt.build_as_run(required, on_event=stages.on_event)
     if not built.success:
         raise Rejected("the dbt build failed", built.failure_lines())
     passed = f"{built.count('test', 'pass')}/{built.count('test')}"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pipeline_runs import PipelineRun, once_for_all_workers, run_pipeline
-from seed_files import copy_project
+from seed_files import copy_project, renew_project
 
 if TYPE_CHECKING:
     from postgres_server import PostgresServer
@@ -49,10 +49,17 @@ def shared_project(tmp_path_factory: pytest.TempPathFactory) -> SharedProject:
     return SharedProject(tmp_path_factory.mktemp("shared-project"))
 
 
+@pytest.fixture(scope="session")
+def project_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one folder of this worker's `project_copy`: the same for every test, so that dbt's
+    parse of the project carries over from one test's run to the next (seed_files.renew_project)."""
+    return tmp_path_factory.mktemp("project", numbered=False)
+
+
 @pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A fresh copy of the project for a test to change."""
-    return copy_project(tmp_path / "project")
+def project_copy(project_home: Path) -> Path:
+    """A fresh copy of the project for a test to change, its warehouse folder empty."""
+    return renew_project(project_home)
 
 
 @pytest.fixture

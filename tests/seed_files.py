@@ -7,7 +7,7 @@ import io
 import shutil
 from pathlib import Path
 
-from scripts.settings import PROJECT_DIR
+from scripts.settings import PROJECT_DIR, TARGET_FOLDER
 
 PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt", "sources"]
 
@@ -25,6 +25,25 @@ def copy_project(destination: Path) -> Path:
         else:
             shutil.copy2(source, target)
     return destination
+
+
+def renew_project(folder: Path) -> Path:
+    """Make `folder` a fresh copy of the project again, keeping only its dbt output (target/).
+
+    dbt reuses its parse of a project (target/partial_parse.msgpack) only while the project's
+    folder and its profile's paths stay the same, and re-reads just the files that changed. A
+    copy renewed in one place is parsed once by the runs of many tests, instead of in full by
+    every run: two of a run's seconds here.
+    """
+    if folder.exists():
+        for child in folder.iterdir():
+            if child.name == TARGET_FOLDER:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    return copy_project(folder)
 
 
 def read_rows(path: Path) -> list[Row]:

@@ -15,6 +15,7 @@ from typing import TypeVar
 from seed_files import copy_project
 
 from scripts.dbt_build import DbtProject, StageResult
+from scripts.seed_check import check_seeds, required_seed_columns
 
 Changed = TypeVar("Changed")
 
@@ -45,12 +46,24 @@ class SharedProject:
             target_dir=self.folder / "target",
         )
 
-    def build(self, change: Callable[[Path], Changed], build_folder: Path) -> tuple[Changed, StageResult]:
+    def build(
+        self, change: Callable[[Path], Changed], build_folder: Path, *, every_test: bool = False
+    ) -> tuple[Changed, StageResult]:
         """Build the pristine seeds as `change` leaves them (in `build_folder`); return what
-        `change` returned, and the build's result. The marts are in `build_folder`/funding.duckdb."""
+        `change` returned, and the build's result. The marts are in `build_folder`/funding.duckdb.
+
+        The build is `make run`'s: the seed check must pass the changed seeds, and the not_null
+        tests it proves are left out (DbtProject.build_as_run). `every_test` runs those too, on
+        seeds that the check may refuse.
+        """
         shutil.rmtree(self.project / "seeds")
         shutil.copytree(self.pristine_seeds, self.project / "seeds")
         changed = change(self.project)
         dbt = self.runner(build_folder)
         dbt.manifest = self.dbt.manifest
-        return changed, dbt.invoke("build", "--exclude-resource-type", "unit_test")
+        if every_test:
+            return changed, dbt.invoke("build", "--exclude-resource-type", "unit_test")
+        problems = check_seeds(self.project / "seeds")
+        assert not problems, "the seed check refuses the changed seeds:\n" + "\n".join(map(str, problems))
+        result, _ = dbt.build_as_run(required_seed_columns(self.project / "seeds"))
+        return changed, result

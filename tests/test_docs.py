@@ -6,21 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-from pipeline_runs import once_for_all_workers
 
 from scripts.docs import generate_docs
 from scripts.pipeline import RunPaths
 
+# one worker generates the site and runs every test of it, while the others go on
+pytestmark = pytest.mark.xdist_group("docs")
+
 
 @pytest.fixture(scope="session")
 def site(built, tmp_path_factory) -> Path:
-    def generate() -> Path:
-        target = tmp_path_factory.mktemp("docs")
-        index = generate_docs(RunPaths(built.paths.project_dir, built.paths.warehouse, target))
-        assert index is not None and index.exists()
-        return target
-
-    return once_for_all_workers(tmp_path_factory, "docs-site", generate)
+    target = tmp_path_factory.mktemp("docs")
+    index = generate_docs(RunPaths(built.paths.project_dir, built.paths.warehouse, target))
+    assert index is not None and index.exists()
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -201,3 +201,53 @@ def test_a_child_never_asked_is_stopped_when_the_block_ends():
         validator.start()
         child = validator._child
     assert child.returncode is not None
+
+
+# A stand-in for the run: it starts the validator child as ValidatorProcess does (its own pid on
+# the command line, stdin a pipe it holds), prints the child's pid, and waits to be killed.
+RUN = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, *sys.argv[1:], str(os.getpid())], stdin=subprocess.PIPE)
+print(child.pid, flush=True)
+child.wait()
+"""
+
+# A subreaper: the run's orphaned child is handed to it, so it can tell how the child ended. It
+# kills the run once the child has started importing GX (numpy's library is mapped into it).
+SUBREAPER = """
+import ctypes, os, signal, subprocess, sys, time
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1)
+run = subprocess.Popen([sys.executable, "-c", sys.argv[1], *sys.argv[2:]], stdout=subprocess.PIPE, text=True)
+child = int(run.stdout.readline())
+deadline = time.monotonic() + 60
+while "numpy" not in open(f"/proc/{child}/maps").read() and time.monotonic() < deadline:
+    time.sleep(0.01)
+os.kill(run.pid, signal.SIGKILL)
+run.wait()
+_, status = os.waitpid(child, 0)
+print("killed" if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL else "exited")
+"""
+
+CHILD = ["-m", "scripts.validation.process", "--serve"]
+# the same child with its request to die with the run taken out: the control
+CHILD_WITHOUT_DEATH_SIGNAL = [
+    "-c",
+    "import sys, scripts.validation.process as child; child.die_with = lambda run: None;"
+    " sys.exit(child.serve(int(sys.argv[1])))",
+]
+
+
+def how_the_child_of_a_killed_run_ends(child: list[str]) -> str:
+    ended = subprocess.run(
+        [sys.executable, "-c", SUBREAPER, RUN, *child], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 0, ended.stderr
+    return ended.stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the death signal is Linux's prctl(2)")
+def test_the_child_of_a_run_killed_with_sigkill_is_killed_with_it():
+    """Killed in the middle of its import, not left to finish it and find its stdin closed."""
+    assert how_the_child_of_a_killed_run_ends(CHILD) == "killed"
+    assert how_the_child_of_a_killed_run_ends(CHILD_WITHOUT_DEATH_SIGNAL) == "exited"

@@ -21,7 +21,6 @@ import pytest
 from pipeline_runs import (
     PipelineRun,
     mart_row_counts,
-    once_for_all_workers,
     read_until_stage,
     run_pipeline,
     start_pipeline,
@@ -87,11 +86,9 @@ class SecondRelease:
 
 @pytest.fixture(scope="session")
 def second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
-    """A second run over a copy of the first release, while another process reads the file."""
-    return once_for_all_workers(tmp_path_factory, "second-release", lambda: run_second_release(built, tmp_path_factory))
+    """A second run over a copy of the first release, while another process reads the file.
 
-
-def run_second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
+    Its tests are one xdist group: one worker makes it while the others go on."""
     project = copy_project(tmp_path_factory.mktemp("second"))
     published = built.copy_release_to(project)
     first_checksum = sha256(published)
@@ -101,12 +98,14 @@ def run_second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second-release")
 def test_a_reader_holding_the_file_does_not_block_the_run(second_release):
     assert second_release.run.exit_code == 0, second_release.run.output
     assert second_release.reader_queries > 0
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second-release")
 def test_the_first_release_is_kept_one_generation_back(second_release):
     warehouse = second_release.run.paths.warehouse
     assert sha256(warehouse.previous) == second_release.first_checksum
@@ -114,8 +113,9 @@ def test_the_first_release_is_kept_one_generation_back(second_release):
 
 
 @pytest.mark.pipeline
+@pytest.mark.xdist_group("second-release")
 def test_rollback_restores_the_previous_release_and_again_rolls_forward(second_release, tmp_path):
-    # on a copy: the other tests, perhaps on another worker, read the shared second release
+    # on a copy: the other tests read the shared second release
     shutil.copytree(second_release.published.parent, tmp_path / "warehouse", symlinks=True)
     published = tmp_path / "warehouse" / second_release.published.name
     second_checksum = sha256(published)

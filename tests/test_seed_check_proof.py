@@ -65,7 +65,7 @@ def test_each_test_left_out_fails_in_dbt_on_that_fault(shared_project: SharedPro
         for seed, columns in columns_by_seed.items():
             blank_first_row(project / "seeds", seed, columns)
 
-    _, result = shared_project.build(blank_every_proved_column, tmp_path / "build")
+    _, result = shared_project.build(blank_every_proved_column, tmp_path / "build", every_test=True)
     failed = {failure.name for failure in result.failures}
     assert not result.success
     assert set(proved) <= failed, f"these tests pass on an empty cell: {sorted(set(proved) - failed)}"

@@ -8,8 +8,9 @@ and killing the child once it has answered spares the slow exit of an interprete
 
 The protocol, one request and one answer:
 
-1. `ValidatorProcess.start` launches `python -m scripts.validation.process --serve`. The child
-   imports the suite (and so GX) and waits on stdin.
+1. `ValidatorProcess.start` launches `python -m scripts.validation.process --serve PID`, PID
+   being the run's own. The child asks the kernel to kill it when the run dies, then imports the
+   suite (and so GX) and waits on stdin.
 2. `ValidatorProcess.validate` writes one JSON line to the child's stdin: the marts database,
    the inputs (directory and format) and the path of the result file.
 3. The child runs `suite.validate_marts` and prints the `ValidationOutcome` as one line on
@@ -22,7 +23,10 @@ The protocol, one request and one answer:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +52,7 @@ class ValidatorProcess:
         # a session of its own: Ctrl-C in the terminal interrupts the run, which stops this
         # child itself (`close`), instead of the child printing its own traceback
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "scripts.validation.process", "--serve"],
+            [sys.executable, "-m", "scripts.validation.process", "--serve", str(os.getpid())],
             cwd=PROJECT_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -101,8 +105,28 @@ class ValidatorProcess:
         self.close()
 
 
-def serve() -> int:
+PR_SET_PDEATHSIG = 1  # prctl(2)'s option number, from <linux/prctl.h>
+
+
+def die_with(run: int) -> None:
+    """Have the kernel kill this process when the run `run` dies, however it dies.
+
+    A run killed with SIGKILL cannot stop its child; without this, the child would go on
+    importing GX for seconds, then find its stdin closed. On Linux, prctl(2)'s PR_SET_PDEATHSIG
+    sends the signal when the thread that started the child exits: the run starts it from its
+    main thread (`run_stages`). If the run died before the request took effect, this process
+    has a new parent already, and ends at once. Elsewhere there is no such call, and the child
+    ends at its closed stdin as before.
+    """
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != run:
+        sys.exit(0)
+
+
+def serve(run: int) -> int:
     """The child's side: import the suite, then answer one request read from stdin on stdout."""
+    die_with(run)
     from scripts.validation.suite import validate_marts  # GX: the import this process exists to do early
 
     line = sys.stdin.readline()
@@ -118,6 +142,8 @@ def serve() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--serve"]:
-        sys.exit("usage: python -m scripts.validation.process --serve  (the pipeline starts it; see ValidatorProcess)")
-    sys.exit(serve())
+    if len(sys.argv) != 3 or sys.argv[1] != "--serve" or not sys.argv[2].isdigit():
+        sys.exit(
+            "usage: python -m scripts.validation.process --serve RUN_PID  (the pipeline starts it; see ValidatorProcess)"
+        )
+    sys.exit(serve(int(sys.argv[2])))
