@@ -152,7 +152,7 @@ class DbtProject:
         return sorted(proved)
 
     def build_as_run(
-        self, required_columns: dict[str, set[str]] | None, on_event: Callable | None = None
+        self, required_columns: dict[str, set[str]] | None, *args: str, on_event: Callable | None = None
     ) -> tuple[StageResult, list[str]]:
         """`dbt build` as `make run` does it; return its result and the names of the tests left out.
 
@@ -160,10 +160,11 @@ class DbtProject:
         code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish. The
         not_null tests that the seed check has proved (`required_columns`, the seeds' required
         columns; None for a run on input files, which has no seed check) are not run again.
+        `args` are passed on to dbt.
         """
         proved = self.tests_proved_by_seed_check(required_columns) if required_columns is not None else []
         excluded = ["--exclude", *proved] if proved else []
-        result = self.invoke("build", "--exclude-resource-type", "unit_test", *excluded, on_event=on_event)
+        result = self.invoke("build", "--exclude-resource-type", "unit_test", *excluded, *args, on_event=on_event)
         return result, proved
 
     def invoke(self, command: str, *args: str, on_event: Callable | None = None) -> StageResult:

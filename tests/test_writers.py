@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pipeline_runs import read_until_stage, start_pipeline, swallow_a_ctrl_c_after_the_build
+from pipeline_runs import read_until_stage, run_pipeline, start_pipeline, swallow_a_ctrl_c_after_the_build
 from seed_files import PROJECT_DIR, seed_rows
 
 from scripts.publish import Warehouse, sha256, writer_lock
@@ -104,16 +104,17 @@ def start_run(project: Path) -> subprocess.Popen:
 
 @pytest.mark.pipeline
 def test_two_runs_two_seconds_apart_both_publish_one_after_the_other(project_copy: Path):
+    """The first run is `make run`'s process; the second starts two seconds later in this
+    process, another one all the same, and waits for the first's lock."""
     first = start_run(project_copy)
     time.sleep(2)
-    second = start_run(project_copy)
+    second = run_pipeline(project_copy)
     first_output, _ = first.communicate(timeout=600)
-    second_output, _ = second.communicate(timeout=600)
 
-    for output in (first_output, second_output):
+    for output in (first_output, second.output):
         assert "Traceback" not in output, output
-    assert (first.returncode, second.returncode) == (0, 0), first_output + second_output
-    assert f"Waiting for make run (process {first.pid} on " in second_output
+    assert (first.returncode, second.exit_code) == (0, 0), first_output + second.output
+    assert f"Waiting for make run (process {first.pid} on " in second.output
     warehouse = Warehouse(project_copy / "warehouse" / "funding.duckdb")
     first_release = first_output.split("(release ")[-1].split(")")[0]
     assert warehouse.release_of(warehouse.previous_link).name == first_release
@@ -167,8 +168,6 @@ def test_ctrl_c_stops_a_run_in_one_sentence(stage, project_copy: Path, published
 def test_a_ctrl_c_that_a_library_swallows_still_publishes_nothing(
     project_copy: Path, published_before: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from pipeline_runs import run_pipeline
-
     checksum = sha256(published_before)
     swallow_a_ctrl_c_after_the_build(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
@@ -183,8 +182,6 @@ def test_without_remembering_a_ctrl_c_a_swallowed_one_would_publish(
 ):
     """The check above can fail: with Ctrl-C not remembered, the same run publishes."""
     from contextlib import nullcontext
-
-    from pipeline_runs import run_pipeline
 
     from scripts import pipeline
 
