@@ -13,11 +13,23 @@ from pathlib import Path
 import duckdb
 import pytest
 from pipeline_runs import run_pipeline
+from seed_files import renew_project
 
 from scripts.bench.baseline import differing_marts, run_baseline
 from scripts.generate_appendices import INJECTED_ERRORS, Shape, generate
 
 LINES = 3_000
+
+
+@pytest.fixture
+def project_for(project_home: Path) -> Callable[[str], Path]:
+    """A fresh project copy for a run on input files of one format, in a folder kept for that format.
+
+    Runs on input files set dbt variables that runs on the seeds do not, and each format its
+    own: a folder per format keeps dbt's parse of the project for the next run on the same
+    format (seed_files.renew_project), where one folder for all would be parsed anew each time.
+    """
+    return lambda input_format: renew_project(project_home.with_name(f"project-{input_format}"))
 
 
 def describe(error: dict) -> str:
@@ -63,10 +75,11 @@ def rewrite_amounts(
 
 
 @pytest.mark.pipeline
-def test_every_injected_wrong_total_is_caught(project_copy: Path, tmp_path: Path):
+def test_every_injected_wrong_total_is_caught(project_for, tmp_path: Path):
+    project = project_for("parquet")
     errors = generate(tmp_path / "input", Shape(lines=LINES, seed=11, lines_per_document=1_000, wrong_totals=6))
     assert {error["total_scope"] for error in errors} == {"line", "pool_year", "pool"}
-    result = run_pipeline(project_copy, input_dir=tmp_path / "input")
+    result = run_pipeline(project, input_dir=tmp_path / "input")
     assert result.exit_code == 1, result.output
     for error in errors:
         assert f"{describe(error)}, " in result.output, describe(error)
@@ -75,9 +88,10 @@ def test_every_injected_wrong_total_is_caught(project_copy: Path, tmp_path: Path
 
 
 @pytest.mark.pipeline
-def test_generated_appendices_that_add_up_are_published(project_copy: Path, tmp_path: Path):
+def test_generated_appendices_that_add_up_are_published(project_for, tmp_path: Path):
+    project = project_for("parquet")
     generate(tmp_path / "input", Shape(lines=LINES, seed=12, lines_per_document=1_000))
-    result = run_pipeline(project_copy, input_dir=tmp_path / "input")
+    result = run_pipeline(project, input_dir=tmp_path / "input")
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(tmp_path / "input" / "x.duckdb")) as scratch:
         published = scratch.execute(
@@ -124,7 +138,8 @@ def test_the_baseline_comparison_sees_a_changed_value_a_swapped_value_or_type(tm
 
 
 @pytest.mark.pipeline
-def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path: Path):
+def test_csv_input_with_a_danish_amount_is_rejected(project_for, tmp_path: Path):
+    project = project_for("csv")
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=13, lines_per_document=1_000), file_format="csv")
     _, line_code, _, _, _ = rewrite_first_csv_amount(
@@ -137,28 +152,30 @@ def test_csv_input_with_a_danish_amount_is_rejected(project_copy: Path, tmp_path
             source_line,
         ],
     )
-    result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
+    result = run_pipeline(project, input_dir=input_dir, input_format="csv")
     assert result.exit_code == 1, result.output
     assert "is_whole_number" in result.output and f"line_code={line_code}" in result.output
 
 
 @pytest.mark.pipeline
-def test_csv_input_is_trimmed_so_a_padded_key_finds_its_line(project_copy: Path, tmp_path: Path):
+def test_csv_input_is_trimmed_so_a_padded_key_finds_its_line(project_for, tmp_path: Path):
+    project = project_for("csv")
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=17, lines_per_document=1_000), file_format="csv")
     rewrite_first_csv_amount(
         input_dir, lambda document_id, line_code, *rest: [f" {document_id}", f"  {line_code} ", *rest]
     )
-    result = run_pipeline(project_copy, input_dir=input_dir, input_format="csv")
+    result = run_pipeline(project, input_dir=input_dir, input_format="csv")
     assert result.exit_code == 0, result.output
 
 
 @pytest.mark.pipeline
-def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_copy: Path, tmp_path: Path):
+def test_parquet_input_is_taken_as_written_and_a_padded_key_is_named(project_for, tmp_path: Path):
+    project = project_for("parquet")
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=15, lines_per_document=1_000))
     first_row, (padded, *_) = rewrite_amounts(input_dir, "line_code", first_row_value="line_code || ' '")
-    result = run_pipeline(project_copy, input_dir=input_dir)
+    result = run_pipeline(project, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     assert "has_parent_stg_appendix__amounts" in result.output
     assert f"line_code={padded}, source_line={first_row}" in result.output
@@ -174,7 +191,8 @@ def test_generation_is_deterministic(tmp_path: Path):
 
 
 @pytest.mark.pipeline
-def test_parquet_amounts_stored_as_text_are_checked_row_by_row(project_copy: Path, tmp_path: Path):
+def test_parquet_amounts_stored_as_text_are_checked_row_by_row(project_for, tmp_path: Path):
+    project = project_for("parquet")
     # an integer column passes the whole-number check by its type; any other type is read row by row
     input_dir = tmp_path / "input"
     generate(input_dir, Shape(lines=LINES, seed=16, lines_per_document=1_000))
@@ -183,7 +201,7 @@ def test_parquet_amounts_stored_as_text_are_checked_row_by_row(project_copy: Pat
         input_dir, "amount_tdkk", first_row_value=f"{as_text} || '.5'", other_rows_value=as_text
     )
     rows_changed = len(changed)
-    result = run_pipeline(project_copy, input_dir=input_dir)
+    result = run_pipeline(project, input_dir=input_dir)
     assert result.exit_code == 1, result.output
     failures = [line for line in result.lines if line.startswith("  source_is_whole_number")]
     assert failures == [
