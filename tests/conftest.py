@@ -10,9 +10,10 @@ temporary directory of its own.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,17 +21,64 @@ import pytest
 from pipeline_runs import PipelineRun, once_for_all_workers, run_pipeline
 from seed_files import copy_project, renew_project
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # this process's pytest-xdist worker
+
 if TYPE_CHECKING:
     from postgres_server import PostgresServer
     from shared_project import SharedProject
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that run the whole pipeline first, the others after them, each part in its own order.
+
+    The pipeline tests take seconds each, the others mostly milliseconds: run last, the short
+    ones even out the pytest-xdist workers' ends, where a long one would keep one worker busy
+    while the others have finished.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("pipeline") is None)
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+def kept_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Path]]:
+    """`kept_folder(name)`: a folder kept from one session to the next, in pytest's cache.
+
+    For project copies that dbt builds: dbt reuses its parse of a project (target/
+    partial_parse.msgpack) while the project's folder and its profile's paths stay the same,
+    and reads again only the files that changed. Kept between sessions, a warm `make test`
+    parses each copy in full only where its files changed, instead of once per copy per
+    session. The files a test builds from are copied afresh (seed_files.renew_project); only
+    dbt's output carries over. Each folder is locked for the session: a second session running
+    at the same time gets a temporary folder instead. Name a worker's folders after `WORKER`.
+    """
+    cache = request.config.cache.mkdir("dbt-projects") if hasattr(request.config, "cache") else None
+    locks = []
+
+    def kept(name: str) -> Path:
+        if cache is None:  # pytest's cache is switched off (-p no:cacheprovider)
+            return tmp_path_factory.mktemp(name)
+        lock = (cache / f"{name}.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            return tmp_path_factory.mktemp(name)
+        locks.append(lock)
+        (cache / name).mkdir(exist_ok=True)
+        return cache / name
+
+    yield kept
+    for lock in locks:
+        lock.close()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, kept_folder: Callable[[str], Path]) -> PipelineRun:
     """The real seeds, built, tested, validated and published once for the whole session."""
 
     def build() -> PipelineRun:
-        return run_pipeline(copy_project(tmp_path_factory.mktemp("built")))
+        return run_pipeline(renew_project(kept_folder("built")))
 
     result = once_for_all_workers(tmp_path_factory, "built", build)
     assert result.exit_code == 0, result.output
@@ -38,7 +86,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def shared_project(tmp_path_factory: pytest.TempPathFactory) -> SharedProject:
+def shared_project(kept_folder: Callable[[str], Path]) -> SharedProject:
     """One project copy, parsed once per worker, for the tests whose cases differ only in seed rows.
 
     Each build restores the pristine seeds first, so the fault and tolerance cases share it.
@@ -46,14 +94,14 @@ def shared_project(tmp_path_factory: pytest.TempPathFactory) -> SharedProject:
     """
     from shared_project import SharedProject
 
-    return SharedProject(tmp_path_factory.mktemp("shared-project"))
+    return SharedProject(kept_folder(f"shared-project-{WORKER}"))
 
 
 @pytest.fixture(scope="session")
-def project_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project_home(kept_folder: Callable[[str], Path]) -> Path:
     """The one folder of this worker's `project_copy`: the same for every test, so that dbt's
     parse of the project carries over from one test's run to the next (seed_files.renew_project)."""
-    return tmp_path_factory.mktemp("project", numbered=False)
+    return kept_folder(f"project-{WORKER}")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from seed_files import copy_project
+from seed_files import renew_project
 
 from scripts.dbt_build import DbtProject, StageResult
 from scripts.seed_check import check_seeds, required_seed_columns
@@ -30,15 +30,16 @@ class SharedProject:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.project = copy_project(folder / "project")
+        self.project = renew_project(folder / "project")
         self.pristine_seeds = folder / "pristine-seeds"
+        shutil.rmtree(self.pristine_seeds, ignore_errors=True)
         shutil.copytree(self.project / "seeds", self.pristine_seeds)
         self.dbt = self.runner(folder / "parse")
         parsed = self.dbt.invoke("parse")
         assert parsed.success, parsed.error
 
     def runner(self, build_folder: Path) -> DbtProject:
-        build_folder.mkdir(parents=True)
+        build_folder.mkdir(parents=True, exist_ok=True)
         return DbtProject(
             project_dir=self.project,
             database=build_folder / "funding_build.duckdb",

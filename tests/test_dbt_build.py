@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from seed_files import copy_project
 
 from scripts.dbt_build import DbtProject, environment
 from scripts.settings import DUCKDB_SETTINGS, Inputs, duckdb_limits
@@ -43,8 +42,9 @@ OPEN_READ_ONLY = "import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True
 
 
 @pytest.mark.pipeline
-def test_after_an_invocation_the_environment_is_as_before_and_the_files_open_read_only(tmp_path: Path, monkeypatch):
-    project = copy_project(tmp_path / "project")
+def test_after_an_invocation_the_environment_is_as_before_and_the_files_open_read_only(
+    shared_project, tmp_path: Path, monkeypatch
+):
     database, marts = tmp_path / "build.duckdb", tmp_path / "marts.duckdb"
     variables = ["WAREHOUSE_BUILD_PATH", "WAREHOUSE_MARTS_PATH", "APPENDIX_FILES_DIR"]
     variables += [variable for variable, _ in DUCKDB_SETTINGS.values()]
@@ -52,8 +52,10 @@ def test_after_an_invocation_the_environment_is_as_before_and_the_files_open_rea
         monkeypatch.delenv(variable, raising=False)
     before = dict(os.environ)
 
-    dbt = DbtProject(project, database, marts, tmp_path / "target", Inputs(tmp_path / "inputs", "parquet"))
-    assert dbt.invoke("parse").success
+    dbt = DbtProject(
+        shared_project.project, database, marts, tmp_path / "target", Inputs(tmp_path / "inputs", "parquet")
+    )
+    dbt.manifest = shared_project.dbt.manifest  # parsed once for the worker's tests
     # a query opens dbt-duckdb's database, with the marts attached, as a build does
     shown = dbt.invoke("show", "--inline", "select 1 as one")
     assert shown.success, shown.error

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from seed_files import copy_project, seed_path, seed_rows, write_rows
+from seed_files import renew_project, seed_path, seed_rows, write_rows
 
 from scripts.publish import sha256
 
@@ -60,8 +60,10 @@ class Builds:
 
 
 @pytest.fixture(scope="session")
-def builds(built, tmp_path_factory) -> Builds:
-    project = copy_project(tmp_path_factory.mktemp("dbt-build"))
+def builds(built, kept_folder) -> Builds:
+    project = renew_project(kept_folder("dbt-builds"))
+    for development_database in (project / "target").glob("dev_*.duckdb*"):
+        development_database.unlink()  # an earlier session's; the clean build starts from none
     published = built.copy_release_to(project)
     before = sha256(published)
 

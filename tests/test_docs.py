@@ -15,8 +15,10 @@ pytestmark = pytest.mark.xdist_group("docs")
 
 
 @pytest.fixture(scope="session")
-def site(built, tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("docs")
+def site(built, kept_folder) -> Path:
+    target = kept_folder("docs")  # dbt's parse of the project is kept in it for the next session
+    for generated in ("index.html", "static_index.html", "catalog.json", "manifest.json"):
+        (target / generated).unlink(missing_ok=True)  # an earlier session's
     index = generate_docs(RunPaths(built.paths.project_dir, built.paths.warehouse, target))
     assert index is not None and index.exists()
     return target

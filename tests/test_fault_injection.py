@@ -351,7 +351,7 @@ def assert_rejected(project: Path, published: Path, expected: list[str], exit_co
         kept = re.search(r"kept for inspection in (\S+)/ until the next run", result.output)
         assert kept, result.output
         build = result.paths.warehouse.build_in(Path(kept.group(1)))
-        assert build.folder == result.paths.warehouse.build_dir
+        assert build.folder.resolve() == result.paths.warehouse.build_dir.resolve()
         assert build.build_database.exists() and build.marts_database.exists()
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,18 +37,19 @@ def published_environment(warehouse: Path) -> dict[str, str]:
 
 def mf_query(project: Path, warehouse: Path, *arguments: str) -> list[dict[str, str]]:
     """`mf query ARGUMENTS` against `warehouse`; its rows, as written by `--csv`."""
-    out = project / "target" / f"mf-{hashlib.sha1(str((warehouse, arguments)).encode()).hexdigest()[:12]}.csv"
-    result = subprocess.run(
-        [str(MF), "query", *arguments, "--csv", str(out)],
-        cwd=project,
-        env=published_environment(warehouse),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0 and out.exists(), result.stdout + result.stderr
-    with out.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    with tempfile.TemporaryDirectory(prefix="mf-query-") as folder:
+        out = Path(folder) / "rows.csv"
+        result = subprocess.run(
+            [str(MF), "query", *arguments, "--csv", str(out)],
+            cwd=project,
+            env=published_environment(warehouse),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0 and out.exists(), result.stdout + result.stderr
+        with out.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
 
 
 def year_of(metric_time: str) -> int:

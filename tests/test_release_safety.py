@@ -25,7 +25,7 @@ from pipeline_runs import (
     run_pipeline,
     start_pipeline,
 )
-from seed_files import PROJECT_DIR, copy_project, seed_rows
+from seed_files import PROJECT_DIR, renew_project, seed_rows
 
 from scripts.publish import sha256
 
@@ -85,11 +85,11 @@ class SecondRelease:
 
 
 @pytest.fixture(scope="session")
-def second_release(built: PipelineRun, tmp_path_factory) -> SecondRelease:
+def second_release(built: PipelineRun, kept_folder) -> SecondRelease:
     """A second run over a copy of the first release, while another process reads the file.
 
     Its tests are one xdist group: one worker makes it while the others go on."""
-    project = copy_project(tmp_path_factory.mktemp("second"))
+    project = renew_project(kept_folder("second-release"))
     published = built.copy_release_to(project)
     first_checksum = sha256(published)
     reader = start_reader(published)

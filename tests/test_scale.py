@@ -29,7 +29,7 @@ def project_for(project_home: Path) -> Callable[[str], Path]:
     own: a folder per format keeps dbt's parse of the project for the next run on the same
     format (seed_files.renew_project), where one folder for all would be parsed anew each time.
     """
-    return lambda input_format: renew_project(project_home.with_name(f"project-{input_format}"))
+    return lambda input_format: renew_project(project_home.with_name(f"{project_home.name}-{input_format}"))
 
 
 def describe(error: dict) -> str:
