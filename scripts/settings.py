@@ -18,6 +18,7 @@ Each stage reads them from here: the command line (`scripts/cli.py`) turns its o
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,23 @@ TARGET_FOLDER = "target"  # in a project: dbt's output, and what a run writes be
 LOG_FOLDER = "logs"  # in a target folder: dbt's log and the pipeline's error log
 WAREHOUSE_VARIABLE = "WAREHOUSE_PATH"
 DEFAULT_WAREHOUSE = Path("warehouse/funding.duckdb")  # relative to where the command runs
+
+
+# What dbt needs of the project to build it, and the source document: what a copy of the project
+# holds (the tests' copies, the benchmark's).
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", SEEDS_FOLDER, "tests/dbt", "sources"]
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy the project's PROJECT_PARTS into `destination`; return it."""
+    for part in PROJECT_PARTS:
+        source, target = PROJECT_DIR / part, destination / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    return destination
 
 
 def default_warehouse() -> Path:

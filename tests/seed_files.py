@@ -1,4 +1,4 @@
-"""Reading and rewriting seed CSVs in a test's own copy of the project."""
+"""A test's own copy of the project (scripts.settings.copy_project makes it), and its seed CSVs read and rewritten."""
 
 from __future__ import annotations
 
@@ -7,24 +7,9 @@ import io
 import shutil
 from pathlib import Path
 
-from scripts.settings import PROJECT_DIR, TARGET_FOLDER
-
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt", "sources"]
+from scripts.settings import PROJECT_DIR, TARGET_FOLDER, copy_project  # noqa: F401  PROJECT_DIR: for the tests
 
 Row = dict[str, str]
-
-
-def copy_project(destination: Path) -> Path:
-    """Copy what dbt needs to build the project into `destination`, and return it."""
-    for part in PROJECT_PARTS:
-        source = PROJECT_DIR / part
-        target = destination / part
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            shutil.copy2(source, target)
-    return destination
 
 
 def renew_project(folder: Path) -> Path:

@@ -26,10 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from scripts.settings import PROJECT_DIR, Inputs
-
-# what dbt needs of the project to build it: the copy that the project's own builds run in
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"]
+from scripts.settings import PROJECT_DIR, Inputs, copy_project
 
 TARGET = 1.5  # `make run` within this many times the minimal build
 PAIRS = 5
@@ -156,17 +153,6 @@ def write_minimal_project(folder: Path) -> None:
         assert "amount_tdkk" in next(csv.reader(seed)), "the minimal model sums the amounts' amount_tdkk"
 
 
-def copy_this_project(folder: Path) -> Path:
-    for part in PROJECT_PARTS:
-        source, target = PROJECT_DIR / part, folder / part
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            shutil.copyfile(source, target)
-    return folder
-
-
 def measure_small_run(pairs: int = PAIRS) -> SmallRunResult:
     python = sys.executable
     dbt = str(Path(python).parent / "dbt")
@@ -175,7 +161,7 @@ def measure_small_run(pairs: int = PAIRS) -> SmallRunResult:
         minimal = work / "minimal"
         write_minimal_project(minimal)
         minimal_command = [dbt, "build", "--profiles-dir", ".", "--quiet"]
-        project = copy_this_project(work / "project")
+        project = copy_project(work / "project")
         # `make run` leaves out the unit tests, which check the models' logic, not the data
         project_build = [*minimal_command, "--exclude-resource-type", "unit_test"]
         project_floor = [*minimal_command, "--select", "no_such_node"]
