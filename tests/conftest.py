@@ -1,11 +1,11 @@
 """Shared fixtures: a project copy built once per session, and a project copy to change.
 
 The helpers that tests import live in modules of their own (pipeline_runs.py, seed_files.py,
-shared_project.py):
-a test imports helpers, never conftest.
+shared_project.py): a test imports helpers, never conftest.
 
-Nothing here touches the user's warehouse or target directory: every run builds into a
-temporary directory of its own.
+Nothing here touches the user's warehouse or target directory: every run builds into a project
+copy of the session's own, in a temporary folder or in a folder of pytest's cache that the
+session holds (`kept_folder`).
 """
 
 from __future__ import annotations
