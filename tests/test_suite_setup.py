@@ -8,7 +8,7 @@ import pytest
 @pytest.mark.xdist_group("suite-setup")
 def test_an_xdist_group_keeps_its_tests_on_one_worker(request: pytest.FixtureRequest):
     """`make test` runs with `--dist loadgroup`, which sends the tests of one `xdist_group` to one
-    worker, so that a fixture they share (three dbt builds, a docs site) is made once while the
+    worker, so that a fixture they share (the plain dbt builds, a docs site) is made once while the
     other workers go on. pytest-xdist marks the group in the test's id; under a pytest that no
     longer reads that mark (9.2 with xdist 3.8), every group is silently ignored. This test
     fails then (requirements.in pins pytest accordingly)."""
