@@ -159,7 +159,7 @@ class DbtProject:
         Unit tests check the models' logic on fixed rows, not the data, so they run where the
         code changes (`dbt build` in CI, `make test`), as dbt advises, not in every publish. The
         not_null tests that the seed check has proved (`required_columns`, the seeds' required
-        columns; None for a run on input files, which has no seed check) are not run again.
+        columns; None where no seed check ran, as on input files) are not run again.
         `args` are passed on to dbt.
         """
         proved = self.tests_proved_by_seed_check(required_columns) if required_columns is not None else []

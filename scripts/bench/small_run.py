@@ -70,6 +70,10 @@ class Timed:
     cpu_seconds: float
 
 
+def median_seconds(timings: list[Timed]) -> float:
+    return median(timed.seconds for timed in timings)
+
+
 @dataclass
 class SmallRunResult:
     pairs: list[tuple[Timed, Timed]]  # (minimal dbt build, make run)
@@ -94,7 +98,7 @@ class SmallRunResult:
 
     def against_minimal(self, timings: list[Timed]) -> float:
         """The median of `timings`, as a multiple of the minimal build's median."""
-        return median(timed.seconds for timed in timings) / self.minimal_seconds
+        return median_seconds(timings) / self.minimal_seconds
 
     def as_dict(self) -> dict:
         return {
@@ -118,9 +122,9 @@ class SmallRunResult:
         if self.project_floor and self.project_build:
             lines.append(
                 "  this project's own dbt build, in the same alternation: selecting no node"
-                f" {median(t.seconds for t in self.project_floor):.2f} s"
+                f" {median_seconds(self.project_floor):.2f} s"
                 f" ({self.against_minimal(self.project_floor):.2f}x the minimal build); its seeds, models and"
-                f" data tests, without the pipeline, {median(t.seconds for t in self.project_build):.2f} s"
+                f" data tests, without the pipeline, {median_seconds(self.project_build):.2f} s"
                 f" ({self.against_minimal(self.project_build):.2f}x)"
             )
         return "\n".join(lines)
